@@ -1,0 +1,246 @@
+//! The one error type of the HTTP API and its JSON envelope.
+//!
+//! Every failure leaves the service as `{"error": {"code", "message", "details"}}` with a
+//! stable `code` clients can branch on. Server-side failures are logged with their cause
+//! inside the request's span and answered with a generic message, never the cause.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// A field that failed validation and why.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path of the field, e.g. `price_sar` or `fitment[0].year_from`.
+    pub field: String,
+    /// What is wrong with it, in plain words.
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Every way a request can fail, each with its HTTP status and stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// Every record of a batch was rejected; `rejected` lists them with their fields.
+    #[error("no record could be applied")]
+    RejectedRecords(Value),
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        details: Option<Value>,
+    },
+    #[error("authentication required")]
+    Unauthorized(&'static str),
+    #[error("forbidden")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request body too large")]
+    PayloadTooLarge { limit_bytes: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType(String),
+    #[error("request timed out")]
+    Timeout,
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The body of an error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ErrorBody {
+    /// Stable machine-readable code, e.g. `VALIDATION_FAILED`.
+    code: &'static str,
+    /// Human-readable explanation.
+    message: String,
+    /// Structured details: the failing fields for validation errors.
+    #[schema(value_type = Object)]
+    details: Value,
+}
+
+impl AppError {
+    /// A validation failure of a single field.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError::new(field, reason)])
+    }
+
+    /// The HTTP status and stable code of this error.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::Validation(_) => (StatusCode::BAD_REQUEST, "VALIDATION_FAILED"),
+            AppError::RejectedRecords(_) => (StatusCode::BAD_REQUEST, "VALIDATION_FAILED"),
+            AppError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            AppError::PayloadTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+            }
+            AppError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
+            }
+            AppError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        }
+    }
+
+    fn message_and_details(&self) -> (String, Value) {
+        match self {
+            AppError::Validation(fields) => {
+                let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+                (
+                    format!("invalid {}", names.join(", ")),
+                    serde_json::json!(fields),
+                )
+            }
+            AppError::RejectedRecords(rejected) => (
+                "no record could be applied".to_string(),
+                serde_json::json!({ "rejected": rejected }),
+            ),
+            AppError::BadRequest { message, details } => {
+                (message.clone(), details.clone().unwrap_or(Value::Null))
+            }
+            AppError::Unauthorized(why) | AppError::Forbidden(why) => {
+                (why.to_string(), Value::Null)
+            }
+            AppError::PayloadTooLarge { limit_bytes } => (
+                format!("request body exceeds the limit of {limit_bytes} bytes"),
+                serde_json::json!({ "limit_bytes": limit_bytes }),
+            ),
+            AppError::UnsupportedMediaType(message) => (message.clone(), Value::Null),
+            AppError::Internal(_) => ("internal error".to_string(), Value::Null),
+            AppError::Unavailable(_) => {
+                ("service temporarily unavailable".to_string(), Value::Null)
+            }
+            other => (other.to_string(), Value::Null),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> AppError {
+        match &err {
+            sqlx::Error::PoolTimedOut => AppError::Unavailable("database pool exhausted".into()),
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => AppError::Timeout,
+            _ => AppError::Internal(anyhow::Error::new(err)),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        match &self {
+            AppError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            AppError::Unavailable(cause) => tracing::warn!(%cause, "service unavailable"),
+            _ => {}
+        }
+        let (message, details) = self.message_and_details();
+        let body = ErrorEnvelope {
+            error: ErrorBody {
+                code,
+                message,
+                details,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Converts `validator`'s nested errors into flat field paths (`fitment[0].make`).
+pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect_field_errors(errors, "", &mut out);
+    out
+}
+
+fn collect_field_errors(
+    errors: &validator::ValidationErrors,
+    prefix: &str,
+    out: &mut Vec<FieldError>,
+) {
+    use validator::ValidationErrorsKind;
+    let join = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
+    let mut entries: Vec<_> = errors.errors().iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, kind) in entries {
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let reason = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| e.code.to_string());
+                    out.push(FieldError::new(join(name), reason));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect_field_errors(inner, &join(name), out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect_field_errors(inner, &format!("{}[{index}]", join(name)), out);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_never_reveal_their_cause() {
+        let err = AppError::Internal(anyhow::anyhow!("password=hunter2 in connection string"));
+        let (message, details) = err.message_and_details();
+        assert_eq!(message, "internal error");
+        assert_eq!(details, Value::Null);
+    }
+
+    #[test]
+    fn validation_errors_name_every_field() {
+        let err = AppError::Validation(vec![
+            FieldError::new("title", "is required"),
+            FieldError::new("price_sar", "must be greater than 0"),
+        ]);
+        let (message, details) = err.message_and_details();
+        assert_eq!(message, "invalid title, price_sar");
+        assert_eq!(details[1]["field"], "price_sar");
+        assert_eq!(
+            err.status_and_code(),
+            (StatusCode::BAD_REQUEST, "VALIDATION_FAILED")
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! The HTTP API: router assembly, the error envelope, extractors and middleware.
+
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod json;
+pub mod metrics;
+pub mod openapi;
+pub mod pagination;
+
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{BoxError, Json, Router};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::config::Settings;
+use crate::startup::AppState;
+use error::AppError;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const API_VERSION: HeaderName = HeaderName::from_static("x-api-version");
+
+/// The whole HTTP surface of the service.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let (api, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest(
+            "/api/v1",
+            crate::catalog::router(settings.http.inventory_body_limit_bytes),
+        )
+        .routes(routes!(health::health))
+        .routes(routes!(health::ready))
+        .split_for_parts();
+    let document = openapi.clone();
+    Router::new()
+        .merge(api)
+        .route("/api/v1/openapi.json", get(move || async move { Json(document) }))
+        .merge(Scalar::with_url("/api/docs", openapi).title("CargoParts API"))
+        .route("/metrics", get(metrics::render))
+        .fallback(|| async { AppError::NotFound("route") })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                    let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id)
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CatchPanicLayer::custom(|_| panic_response()))
+                .layer(SetResponseHeaderLayer::overriding(API_VERSION, HeaderValue::from_static("v1")))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(cors(&settings))
+                .layer(CompressionLayer::new())
+                .layer(RequestDecompressionLayer::new())
+                .layer(HandleErrorLayer::new(timeout_response))
+                .timeout(settings.request_timeout()),
+        )
+        .with_state(state)
+}
+
+fn cors(settings: &Settings) -> CorsLayer {
+    let origins = &settings.http.cors_origins;
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT_LANGUAGE,
+        ])
+        .expose_headers([REQUEST_ID, API_VERSION])
+        .max_age(Duration::from_secs(3600))
+}
+
+async fn timeout_response(err: BoxError) -> AppError {
+    if err.is::<tower::timeout::error::Elapsed>() {
+        AppError::Timeout
+    } else {
+        AppError::Internal(anyhow::anyhow!("middleware error: {err}"))
+    }
+}
+
+fn panic_response() -> Response {
+    tracing::error!("handler panicked");
+    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}

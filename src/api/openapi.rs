@@ -1,0 +1,39 @@
+//! The OpenAPI document's frame; each handler contributes its own path.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "CargoParts API",
+        description = "Auto spare parts marketplace for Saudi Arabia: catalog, search and the sellers' inventory sync.\n\nErrors use one envelope: `{\"error\": {\"code\", \"message\", \"details\"}}`.",
+        version = "1"
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "catalog", description = "Listings, sellers and the taxonomy"),
+        (name = "seller", description = "The sellers' inventory sync API (seller API key)"),
+        (name = "operations", description = "Health and readiness")
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "seller_api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A seller API key (`cpk_…`) from `cargoparts seller create-key`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}

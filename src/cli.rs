@@ -1,0 +1,310 @@
+//! The command line: `serve`, `migrate`, `import`, `seed`, `seller create-key`.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::PgPool;
+
+use crate::catalog::api_keys;
+use crate::catalog::feed::RejectedLine;
+use crate::catalog::import::{self, ImportReport, RawLine};
+use crate::config::Settings;
+use crate::db;
+use crate::startup::{Application, shutdown_signal};
+
+/// Rejected lines printed on the terminal before the rest go only to `--rejects`.
+const REJECTS_SHOWN: u64 = 20;
+
+#[derive(Debug, Parser)]
+#[command(name = "cargoparts", version, about = "CargoParts marketplace service")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API.
+    Serve {
+        /// When the catalog is empty, first fill it with a demo catalog of this many listings.
+        #[arg(long, value_name = "LISTINGS")]
+        demo: Option<usize>,
+    },
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Import a multi-seller inventory feed (JSON Lines; `-` reads standard input).
+    Import {
+        file: PathBuf,
+        /// Lines written per transaction.
+        #[arg(long, default_value_t = 2000)]
+        batch_size: usize,
+        /// Write every rejected line here as JSON Lines (line, sku, field, reason).
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+    },
+    /// Generate a realistic demo catalog in Arabic and English and import it.
+    Seed {
+        #[arg(long, default_value_t = 20_000)]
+        listings: usize,
+        #[arg(long, default_value_t = 200)]
+        sellers: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Manage sellers.
+    Seller {
+        #[command(subcommand)]
+        command: SellerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SellerCommand {
+    /// Issue an API key for the seller with this external id; the key is printed once.
+    CreateKey {
+        external_id: String,
+        /// A note telling keys apart, e.g. the system that uses it.
+        #[arg(long)]
+        label: Option<String>,
+        /// Create the seller with this name if it does not exist yet.
+        #[arg(long, requires = "city")]
+        name: Option<String>,
+        /// City of a seller created with --name.
+        #[arg(long, requires = "name")]
+        city: Option<String>,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Migrate => {
+            db::prepare(&settings.database).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Import {
+            file,
+            batch_size,
+            rejects,
+        } => {
+            let pool = import_pool(&settings).await?;
+            let (reader, size): (Box<dyn io::BufRead + Send>, Option<u64>) =
+                if file.as_os_str() == "-" {
+                    (Box::new(BufReader::new(io::stdin())), None)
+                } else {
+                    let f = File::open(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let size = f.metadata().ok().map(|m| m.len());
+                    (Box::new(BufReader::with_capacity(1 << 20, f)), size)
+                };
+            let progress = progress_bar(size);
+            let lines = import::lines_of(reader, progress.clone());
+            let report =
+                import_with_reporting(&pool, lines, batch_size, rejects, &progress).await?;
+            print_summary(&file.display().to_string(), &report);
+            Ok(())
+        }
+        Command::Seed {
+            listings,
+            sellers,
+            seed,
+        } => {
+            let pool = import_pool(&settings).await?;
+            seed_demo(&pool, listings, sellers, seed).await
+        }
+        Command::Seller {
+            command:
+                SellerCommand::CreateKey {
+                    external_id,
+                    label,
+                    name,
+                    city,
+                },
+        } => {
+            let pool = db::prepare(&settings.database).await?;
+            create_key(&pool, &external_id, label.as_deref(), name.zip(city)).await
+        }
+    }
+}
+
+async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()> {
+    let application = Application::build(settings).await?;
+    if let Some(listings) = demo {
+        let pool = &application.state().db.0;
+        let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM listings")
+            .fetch_one(pool)
+            .await?;
+        if existing == 0 {
+            seed_demo(pool, listings, (listings / 100).clamp(5, 300), 7).await?;
+        } else {
+            tracing::info!(existing, "catalog is not empty: demo data not added");
+        }
+    }
+    application.run_until(shutdown_signal()).await
+}
+
+/// A pool for bulk work: few connections, and statements allowed to run long.
+async fn import_pool(settings: &Settings) -> anyhow::Result<PgPool> {
+    let mut database = settings.database.clone();
+    database.max_connections = 2;
+    database.min_connections = 1;
+    database.statement_timeout_ms = 600_000;
+    db::prepare(&database).await
+}
+
+async fn seed_demo(
+    pool: &PgPool,
+    listings: usize,
+    sellers: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let progress = progress_bar(Some(listings as u64));
+    let counter = progress.clone();
+    let lines = crate::catalog::demo_catalog::DemoCatalog::new(listings, sellers.max(1), seed).map(
+        move |record| {
+            counter.inc(1);
+            Ok(RawLine::Bytes(
+                serde_json::to_vec(&record).expect("a JSON value serializes"),
+            ))
+        },
+    );
+    let report = import_with_reporting(pool, lines, 2000, None, &progress).await?;
+    print_summary("demo catalog", &report);
+    Ok(())
+}
+
+async fn import_with_reporting<I>(
+    pool: &PgPool,
+    lines: I,
+    batch_size: usize,
+    rejects: Option<PathBuf>,
+    progress: &ProgressBar,
+) -> anyhow::Result<ImportReport>
+where
+    I: Iterator<Item = io::Result<RawLine>> + Send + 'static,
+{
+    let mut rejects_file = match &rejects {
+        Some(path) => {
+            Some(BufWriter::new(File::create(path).with_context(|| {
+                format!("cannot write {}", path.display())
+            })?))
+        }
+        None => None,
+    };
+    let mut shown = 0;
+    let mut write_error = None;
+    let report = import::import(pool, lines, batch_size, |rejected: &RejectedLine| {
+        if shown < REJECTS_SHOWN {
+            shown += 1;
+            progress.suspend(|| {
+                eprintln!(
+                    "line {} (sku {}): {}: {}",
+                    rejected.line,
+                    rejected.sku.as_deref().unwrap_or("-"),
+                    rejected.field,
+                    rejected.reason
+                )
+            });
+        }
+        if let Some(out) = rejects_file.as_mut() {
+            let line = serde_json::to_string(rejected).expect("a rejection serializes");
+            if let Err(e) = writeln!(out, "{line}") {
+                write_error.get_or_insert(e);
+            }
+        }
+    })
+    .await;
+    progress.finish_and_clear();
+    let report = report?;
+    if let Some(mut out) = rejects_file {
+        out.flush()?;
+    }
+    if let Some(e) = write_error {
+        return Err(e).context("writing the rejects file");
+    }
+    if report.rejected_lines > REJECTS_SHOWN && rejects.is_none() {
+        eprintln!(
+            "… {} more rejected lines; pass --rejects FILE to keep them all",
+            report.rejected_lines - REJECTS_SHOWN
+        );
+    }
+    Ok(report)
+}
+
+fn progress_bar(total: Option<u64>) -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(total) => ProgressBar::new(total).with_style(
+            ProgressStyle::with_template(
+                "{bar:40.cyan/blue} {percent:>3}% {elapsed_precise} eta {eta}",
+            )
+            .expect("template is valid"),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn print_summary(source: &str, report: &ImportReport) {
+    let o = &report.outcome;
+    println!(
+        "{source}: {} lines; applied {} ({} new, {} updated, {} unchanged, {} deleted, {} already gone); \
+         rejected {}; {:.1} s, {:.0} lines/s",
+        report.lines,
+        o.applied(),
+        o.inserted,
+        o.updated,
+        o.unchanged,
+        o.deleted,
+        o.not_found,
+        report.rejected_lines,
+        report.elapsed.as_secs_f64(),
+        report.rate()
+    );
+}
+
+async fn create_key(
+    pool: &PgPool,
+    external_id: &str,
+    label: Option<&str>,
+    create: Option<(String, String)>,
+) -> anyhow::Result<()> {
+    let existing: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM sellers WHERE external_id = $1")
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await?;
+    let seller_id = match (existing, create) {
+        (Some(id), _) => id,
+        (None, Some((name, city))) => {
+            sqlx::query_scalar(
+                "INSERT INTO sellers (external_id, name, city) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(external_id)
+            .bind(name.trim())
+            .bind(city.trim())
+            .fetch_one(pool)
+            .await?
+        }
+        (None, None) => anyhow::bail!(
+            "no seller {external_id}: import a feed that names it, or pass --name and --city to create it"
+        ),
+    };
+    let key = api_keys::issue_key(pool, seller_id, label).await?;
+    eprintln!(
+        "API key {} for seller {external_id}; it is shown only once:",
+        key.prefix
+    );
+    println!("{}", key.secret);
+    Ok(())
+}

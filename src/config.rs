@@ -1,0 +1,250 @@
+//! Layered settings: built-in defaults, then an optional TOML file, then the environment.
+//!
+//! The environment names are the ones operators already know (`DATABASE_URL`,
+//! `REDIS_URL`) plus `CARGOPARTS_*`; any setting of the file can also be overridden as
+//! `CARGOPARTS__SECTION__KEY`. Connection strings are secrets: they never reach a log.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Everything the service can be told at start-up.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub redis: RedisSettings,
+    pub http: HttpSettings,
+    pub search: SearchSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Primary: every write and every read that must see the latest write.
+    pub url: SecretString,
+    /// Optional read replica for read-only public queries.
+    pub read_url: Option<SecretString>,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout_ms: u64,
+    /// Per-statement limit for the API's connections; the import command sets its own.
+    pub statement_timeout_ms: u64,
+    pub idle_in_transaction_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RedisSettings {
+    /// Without it the service runs as a single node with in-process equivalents.
+    pub url: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    pub bind: SocketAddr,
+    pub request_timeout_ms: u64,
+    /// Body limit of ordinary JSON endpoints.
+    pub body_limit_bytes: usize,
+    /// Body limit of the inventory sync endpoint, which takes thousands of records.
+    pub inventory_body_limit_bytes: usize,
+    /// Origins allowed by CORS; empty allows none, `*` allows any.
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchSettings {
+    pub index_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `pretty` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// An `EnvFilter` directive, e.g. `info,cargoparts=debug`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+const DEFAULTS: &str = r#"
+[database]
+url = "postgres://postgres@127.0.0.1:5432/cargoparts"
+max_connections = 16
+min_connections = 1
+acquire_timeout_ms = 5000
+statement_timeout_ms = 30000
+idle_in_transaction_timeout_ms = 60000
+
+[http]
+bind = "127.0.0.1:8080"
+request_timeout_ms = 30000
+body_limit_bytes = 1048576
+inventory_body_limit_bytes = 33554432
+cors_origins = []
+
+[search]
+index_dir = "./index-data"
+
+[log]
+format = "pretty"
+filter = "info"
+"#;
+
+impl Settings {
+    /// Reads the settings from the defaults, `CARGOPARTS_CONFIG` (a TOML file) if set,
+    /// and the environment.
+    pub fn load() -> anyhow::Result<Settings> {
+        let file = std::env::var("CARGOPARTS_CONFIG").ok();
+        Settings::load_from(file.as_deref(), |name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings with an explicit file and environment, for tests.
+    pub fn load_from(
+        file: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Settings> {
+        use config::{Config, Environment, File, FileFormat};
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(File::with_name(path).format(FileFormat::Toml));
+        }
+        builder = builder.add_source(
+            Environment::with_prefix("CARGOPARTS")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("http.cors_origins")
+                .try_parsing(true),
+        );
+        let overrides = [
+            ("database.url", "DATABASE_URL"),
+            ("database.read_url", "DATABASE_READ_URL"),
+            ("redis.url", "REDIS_URL"),
+            ("http.bind", "CARGOPARTS_BIND"),
+            ("search.index_dir", "CARGOPARTS_INDEX_DIR"),
+            ("log.format", "CARGOPARTS_LOG_FORMAT"),
+            ("log.filter", "RUST_LOG"),
+        ];
+        for (key, var) in overrides {
+            if let Some(value) = env(var).filter(|v| !v.trim().is_empty()) {
+                builder = builder.set_override(key, value)?;
+            }
+        }
+        let settings: Settings = builder
+            .build()
+            .context("reading settings")?
+            .try_deserialize()
+            .context("invalid settings")?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.database.max_connections >= 2,
+            "database.max_connections must be at least 2"
+        );
+        anyhow::ensure!(
+            self.database.min_connections <= self.database.max_connections,
+            "database.min_connections must not exceed database.max_connections"
+        );
+        for url in [Some(&self.database.url), self.database.read_url.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let parsed =
+                url::Url::parse(url.expose_secret()).context("database url is not a URL")?;
+            anyhow::ensure!(
+                matches!(parsed.scheme(), "postgres" | "postgresql"),
+                "database url must start with postgres://"
+            );
+        }
+        Ok(())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.http.request_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults_describe_a_local_single_node() {
+        let settings = Settings::load_from(None, env_of(&[])).unwrap();
+        assert_eq!(settings.http.bind.to_string(), "127.0.0.1:8080");
+        assert!(settings.redis.url.is_none());
+        assert_eq!(settings.search.index_dir, PathBuf::from("./index-data"));
+        assert!(
+            settings
+                .database
+                .url
+                .expose_secret()
+                .ends_with("/cargoparts")
+        );
+    }
+
+    #[test]
+    fn the_operator_environment_names_override_the_defaults() {
+        let settings = Settings::load_from(
+            None,
+            env_of(&[
+                ("DATABASE_URL", "postgres://app@db:5432/shop"),
+                ("REDIS_URL", "redis://cache:6379"),
+                ("CARGOPARTS_BIND", "0.0.0.0:9000"),
+                ("CARGOPARTS_INDEX_DIR", "/var/lib/cargoparts/index"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.database.url.expose_secret(),
+            "postgres://app@db:5432/shop"
+        );
+        assert_eq!(
+            settings.redis.url.unwrap().expose_secret(),
+            "redis://cache:6379"
+        );
+        assert_eq!(settings.http.bind.port(), 9000);
+        assert_eq!(
+            settings.search.index_dir,
+            PathBuf::from("/var/lib/cargoparts/index")
+        );
+    }
+
+    #[test]
+    fn a_non_postgres_url_is_refused() {
+        let err =
+            Settings::load_from(None, env_of(&[("DATABASE_URL", "mysql://x@y/z")])).unwrap_err();
+        assert!(err.to_string().contains("postgres://"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let settings = Settings::load_from(
+            None,
+            env_of(&[("DATABASE_URL", "postgres://app:s3cret@db/shop")]),
+        )
+        .unwrap();
+        assert!(!format!("{settings:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,135 @@
+//! Builds the application from its settings, binds it, and runs it until shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::FromRef;
+use metrics_exporter_prometheus::PrometheusHandle;
+use redis::aio::ConnectionManager;
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use crate::api;
+use crate::catalog::taxonomy::TaxonomyState;
+use crate::config::Settings;
+use crate::db;
+
+/// The primary database: writes, and reads that must see them.
+#[derive(Clone)]
+pub struct PrimaryDb(pub PgPool);
+
+/// The database for read-only public queries: the replica when configured.
+#[derive(Clone)]
+pub struct ReadDb(pub PgPool);
+
+/// Everything handlers share; each takes only the part it needs.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: PrimaryDb,
+    pub read_db: ReadDb,
+    pub redis: Option<ConnectionManager>,
+    pub metrics: PrometheusHandle,
+    pub taxonomy: TaxonomyState,
+}
+
+impl AppState {
+    /// Connects to PostgreSQL (creating and migrating the database when needed) and Redis.
+    pub async fn connect(settings: Settings) -> anyhow::Result<AppState> {
+        let primary = db::prepare(&settings.database).await?;
+        let read = match &settings.database.read_url {
+            Some(url) => db::pool(&settings.database, url)?,
+            None => primary.clone(),
+        };
+        let redis = match &settings.redis.url {
+            Some(url) => Some(connect_redis(url.expose_secret()).await?),
+            None => None,
+        };
+        Ok(AppState {
+            settings: Arc::new(settings),
+            db: PrimaryDb(primary),
+            read_db: ReadDb(read),
+            redis,
+            metrics: api::metrics::recorder(),
+            taxonomy: TaxonomyState::builtin(),
+        })
+    }
+}
+
+async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {
+    let client = redis::Client::open(url).context("invalid REDIS_URL")?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(std::time::Duration::from_secs(3)))
+        .set_response_timeout(Some(std::time::Duration::from_secs(2)));
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .context("connecting to Redis")
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects everything and binds the listening socket (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let bind = settings.http.bind;
+        let state = AppState::connect(settings).await?;
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding {bind}"))?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = api::router(self.state);
+        tracing::info!(address = %self.listener.local_addr()?, "listening");
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}
