@@ -1,0 +1,25 @@
+# Multi-stage build: compile in the Rust image, run in a slim Debian with a non-root user.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY analyzers ./analyzers
+COPY migrations ./migrations
+COPY src ./src
+COPY benches ./benches
+RUN cargo build --release --locked --bin cargoparts \
+ && strip target/release/cargoparts
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /var/lib/cargoparts --create-home cargoparts
+COPY --from=build /src/target/release/cargoparts /usr/local/bin/cargoparts
+USER cargoparts
+WORKDIR /var/lib/cargoparts
+ENV CARGOPARTS_BIND=0.0.0.0:8080 \
+    CARGOPARTS_INDEX_DIR=/var/lib/cargoparts/index \
+    CARGOPARTS_LOG_FORMAT=json
+EXPOSE 8080
+ENTRYPOINT ["/usr/bin/tini", "--", "cargoparts"]
+CMD ["serve"]
