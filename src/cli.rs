@@ -89,45 +89,26 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::Import {
-            file,
-            batch_size,
-            rejects,
-        } => {
+        Command::Import { file, batch_size, rejects } => {
             let pool = import_pool(&settings).await?;
-            let (reader, size): (Box<dyn io::BufRead + Send>, Option<u64>) =
-                if file.as_os_str() == "-" {
-                    (Box::new(BufReader::new(io::stdin())), None)
-                } else {
-                    let f = File::open(&file)
-                        .with_context(|| format!("cannot read {}", file.display()))?;
-                    let size = f.metadata().ok().map(|m| m.len());
-                    (Box::new(BufReader::with_capacity(1 << 20, f)), size)
-                };
+            let (reader, size): (Box<dyn io::BufRead + Send>, Option<u64>) = if file.as_os_str() == "-" {
+                (Box::new(BufReader::new(io::stdin())), None)
+            } else {
+                let f = File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let size = f.metadata().ok().map(|m| m.len());
+                (Box::new(BufReader::with_capacity(1 << 20, f)), size)
+            };
             let progress = progress_bar(size);
             let lines = import::lines_of(reader, progress.clone());
-            let report =
-                import_with_reporting(&pool, lines, batch_size, rejects, &progress).await?;
+            let report = import_with_reporting(&pool, lines, batch_size, rejects, &progress).await?;
             print_summary(&file.display().to_string(), &report);
             Ok(())
         }
-        Command::Seed {
-            listings,
-            sellers,
-            seed,
-        } => {
+        Command::Seed { listings, sellers, seed } => {
             let pool = import_pool(&settings).await?;
             seed_demo(&pool, listings, sellers, seed).await
         }
-        Command::Seller {
-            command:
-                SellerCommand::CreateKey {
-                    external_id,
-                    label,
-                    name,
-                    city,
-                },
-        } => {
+        Command::Seller { command: SellerCommand::CreateKey { external_id, label, name, city } } => {
             let pool = db::prepare(&settings.database).await?;
             create_key(&pool, &external_id, label.as_deref(), name.zip(city)).await
         }
@@ -138,9 +119,7 @@ async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()> {
     let application = Application::build(settings).await?;
     if let Some(listings) = demo {
         let pool = &application.state().db.0;
-        let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM listings")
-            .fetch_one(pool)
-            .await?;
+        let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM listings").fetch_one(pool).await?;
         if existing == 0 {
             seed_demo(pool, listings, (listings / 100).clamp(5, 300), 7).await?;
         } else {
@@ -159,22 +138,13 @@ async fn import_pool(settings: &Settings) -> anyhow::Result<PgPool> {
     db::prepare(&database).await
 }
 
-async fn seed_demo(
-    pool: &PgPool,
-    listings: usize,
-    sellers: usize,
-    seed: u64,
-) -> anyhow::Result<()> {
+async fn seed_demo(pool: &PgPool, listings: usize, sellers: usize, seed: u64) -> anyhow::Result<()> {
     let progress = progress_bar(Some(listings as u64));
     let counter = progress.clone();
-    let lines = crate::catalog::demo_catalog::DemoCatalog::new(listings, sellers.max(1), seed).map(
-        move |record| {
-            counter.inc(1);
-            Ok(RawLine::Bytes(
-                serde_json::to_vec(&record).expect("a JSON value serializes"),
-            ))
-        },
-    );
+    let lines = crate::catalog::demo_catalog::DemoCatalog::new(listings, sellers.max(1), seed).map(move |record| {
+        counter.inc(1);
+        Ok(RawLine::Bytes(serde_json::to_vec(&record).expect("a JSON value serializes")))
+    });
     let report = import_with_reporting(pool, lines, 2000, None, &progress).await?;
     print_summary("demo catalog", &report);
     Ok(())
@@ -192,9 +162,7 @@ where
 {
     let mut rejects_file = match &rejects {
         Some(path) => {
-            Some(BufWriter::new(File::create(path).with_context(|| {
-                format!("cannot write {}", path.display())
-            })?))
+            Some(BufWriter::new(File::create(path).with_context(|| format!("cannot write {}", path.display()))?))
         }
         None => None,
     };
@@ -244,10 +212,8 @@ fn progress_bar(total: Option<u64>) -> ProgressBar {
     }
     let bar = match total {
         Some(total) => ProgressBar::new(total).with_style(
-            ProgressStyle::with_template(
-                "{bar:40.cyan/blue} {percent:>3}% {elapsed_precise} eta {eta}",
-            )
-            .expect("template is valid"),
+            ProgressStyle::with_template("{bar:40.cyan/blue} {percent:>3}% {elapsed_precise} eta {eta}")
+                .expect("template is valid"),
         ),
         None => ProgressBar::new_spinner(),
     };
@@ -279,32 +245,26 @@ async fn create_key(
     label: Option<&str>,
     create: Option<(String, String)>,
 ) -> anyhow::Result<()> {
-    let existing: Option<uuid::Uuid> =
-        sqlx::query_scalar("SELECT id FROM sellers WHERE external_id = $1")
-            .bind(external_id)
-            .fetch_optional(pool)
-            .await?;
+    let existing: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM sellers WHERE external_id = $1")
+        .bind(external_id)
+        .fetch_optional(pool)
+        .await?;
     let seller_id = match (existing, create) {
         (Some(id), _) => id,
         (None, Some((name, city))) => {
-            sqlx::query_scalar(
-                "INSERT INTO sellers (external_id, name, city) VALUES ($1, $2, $3) RETURNING id",
-            )
-            .bind(external_id)
-            .bind(name.trim())
-            .bind(city.trim())
-            .fetch_one(pool)
-            .await?
+            sqlx::query_scalar("INSERT INTO sellers (external_id, name, city) VALUES ($1, $2, $3) RETURNING id")
+                .bind(external_id)
+                .bind(name.trim())
+                .bind(city.trim())
+                .fetch_one(pool)
+                .await?
         }
         (None, None) => anyhow::bail!(
             "no seller {external_id}: import a feed that names it, or pass --name and --city to create it"
         ),
     };
     let key = api_keys::issue_key(pool, seller_id, label).await?;
-    eprintln!(
-        "API key {} for seller {external_id}; it is shown only once:",
-        key.prefix
-    );
+    eprintln!("API key {} for seller {external_id}; it is shown only once:", key.prefix);
     println!("{}", key.secret);
     Ok(())
 }

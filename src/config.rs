@@ -108,10 +108,7 @@ impl Settings {
     }
 
     /// Reads the settings with an explicit file and environment, for tests.
-    pub fn load_from(
-        file: Option<&str>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<Settings> {
+    pub fn load_from(file: Option<&str>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
         use config::{Config, Environment, File, FileFormat};
         let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
         if let Some(path) = file {
@@ -139,30 +136,20 @@ impl Settings {
                 builder = builder.set_override(key, value)?;
             }
         }
-        let settings: Settings = builder
-            .build()
-            .context("reading settings")?
-            .try_deserialize()
-            .context("invalid settings")?;
+        let settings: Settings =
+            builder.build().context("reading settings")?.try_deserialize().context("invalid settings")?;
         settings.check()?;
         Ok(settings)
     }
 
     fn check(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.database.max_connections >= 2,
-            "database.max_connections must be at least 2"
-        );
+        anyhow::ensure!(self.database.max_connections >= 2, "database.max_connections must be at least 2");
         anyhow::ensure!(
             self.database.min_connections <= self.database.max_connections,
             "database.min_connections must not exceed database.max_connections"
         );
-        for url in [Some(&self.database.url), self.database.read_url.as_ref()]
-            .into_iter()
-            .flatten()
-        {
-            let parsed =
-                url::Url::parse(url.expose_secret()).context("database url is not a URL")?;
+        for url in [Some(&self.database.url), self.database.read_url.as_ref()].into_iter().flatten() {
+            let parsed = url::Url::parse(url.expose_secret()).context("database url is not a URL")?;
             anyhow::ensure!(
                 matches!(parsed.scheme(), "postgres" | "postgresql"),
                 "database url must start with postgres://"
@@ -181,12 +168,7 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 
     #[test]
@@ -195,13 +177,7 @@ mod tests {
         assert_eq!(settings.http.bind.to_string(), "127.0.0.1:8080");
         assert!(settings.redis.url.is_none());
         assert_eq!(settings.search.index_dir, PathBuf::from("./index-data"));
-        assert!(
-            settings
-                .database
-                .url
-                .expose_secret()
-                .ends_with("/cargoparts")
-        );
+        assert!(settings.database.url.expose_secret().ends_with("/cargoparts"));
     }
 
     #[test]
@@ -216,35 +192,21 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(
-            settings.database.url.expose_secret(),
-            "postgres://app@db:5432/shop"
-        );
-        assert_eq!(
-            settings.redis.url.unwrap().expose_secret(),
-            "redis://cache:6379"
-        );
+        assert_eq!(settings.database.url.expose_secret(), "postgres://app@db:5432/shop");
+        assert_eq!(settings.redis.url.unwrap().expose_secret(), "redis://cache:6379");
         assert_eq!(settings.http.bind.port(), 9000);
-        assert_eq!(
-            settings.search.index_dir,
-            PathBuf::from("/var/lib/cargoparts/index")
-        );
+        assert_eq!(settings.search.index_dir, PathBuf::from("/var/lib/cargoparts/index"));
     }
 
     #[test]
     fn a_non_postgres_url_is_refused() {
-        let err =
-            Settings::load_from(None, env_of(&[("DATABASE_URL", "mysql://x@y/z")])).unwrap_err();
+        let err = Settings::load_from(None, env_of(&[("DATABASE_URL", "mysql://x@y/z")])).unwrap_err();
         assert!(err.to_string().contains("postgres://"), "{err}");
     }
 
     #[test]
     fn secrets_do_not_appear_in_debug_output() {
-        let settings = Settings::load_from(
-            None,
-            env_of(&[("DATABASE_URL", "postgres://app:s3cret@db/shop")]),
-        )
-        .unwrap();
+        let settings = Settings::load_from(None, env_of(&[("DATABASE_URL", "postgres://app:s3cret@db/shop")])).unwrap();
         assert!(!format!("{settings:?}").contains("s3cret"));
     }
 }

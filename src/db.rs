@@ -26,14 +26,8 @@ pub fn connect_options(
         .context("invalid database url")?
         .application_name("cargoparts")
         .options([
-            (
-                "statement_timeout",
-                format!("{}ms", statement_timeout.as_millis()),
-            ),
-            (
-                "idle_in_transaction_session_timeout",
-                format!("{}ms", idle_in_transaction_timeout.as_millis()),
-            ),
+            ("statement_timeout", format!("{}ms", statement_timeout.as_millis())),
+            ("idle_in_transaction_session_timeout", format!("{}ms", idle_in_transaction_timeout.as_millis())),
         ]);
     Ok(options)
 }
@@ -56,10 +50,7 @@ pub fn pool(settings: &DatabaseSettings, url: &SecretString) -> anyhow::Result<P
 /// Creates the database named by `url` when it does not exist yet.
 pub async fn create_database_if_missing(url: &SecretString) -> anyhow::Result<()> {
     let url = url.expose_secret();
-    if Postgres::database_exists(url)
-        .await
-        .context("connecting to PostgreSQL")?
-    {
+    if Postgres::database_exists(url).await.context("connecting to PostgreSQL")? {
         return Ok(());
     }
     match Postgres::create_database(url).await {

@@ -8,5 +8,6 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod search;
 pub mod startup;
 pub mod telemetry;

@@ -15,6 +15,9 @@ use crate::api;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::config::Settings;
 use crate::db;
+use crate::search::index::SearchIndex;
+use crate::search::indexer::{Indexer, IndexerStatus};
+use crate::search::service::SearchService;
 
 /// The primary database: writes, and reads that must see them.
 #[derive(Clone)]
@@ -33,10 +36,12 @@ pub struct AppState {
     pub redis: Option<ConnectionManager>,
     pub metrics: PrometheusHandle,
     pub taxonomy: TaxonomyState,
+    pub search: SearchService,
 }
 
 impl AppState {
-    /// Connects to PostgreSQL (creating and migrating the database when needed) and Redis.
+    /// Connects to PostgreSQL (creating and migrating the database when needed) and
+    /// Redis, and opens the search index.
     pub async fn connect(settings: Settings) -> anyhow::Result<AppState> {
         let primary = db::prepare(&settings.database).await?;
         let read = match &settings.database.read_url {
@@ -47,6 +52,9 @@ impl AppState {
             Some(url) => Some(connect_redis(url.expose_secret()).await?),
             None => None,
         };
+        let index = Arc::new(SearchIndex::open_or_create(&settings.search.index_dir)?);
+        let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+        let search = SearchService::new(index, Arc::new(IndexerStatus::default()), concurrency);
         Ok(AppState {
             settings: Arc::new(settings),
             db: PrimaryDb(primary),
@@ -54,6 +62,7 @@ impl AppState {
             redis,
             metrics: api::metrics::recorder(),
             taxonomy: TaxonomyState::builtin(),
+            search,
         })
     }
 }
@@ -63,15 +72,14 @@ async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {
     let config = redis::aio::ConnectionManagerConfig::new()
         .set_connection_timeout(Some(std::time::Duration::from_secs(3)))
         .set_response_timeout(Some(std::time::Duration::from_secs(2)));
-    ConnectionManager::new_with_config(client, config)
-        .await
-        .context("connecting to Redis")
+    ConnectionManager::new_with_config(client, config).await.context("connecting to Redis")
 }
 
-/// A bound, ready-to-run server.
+/// A bound, ready-to-run server with its indexer running.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    indexer: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -79,10 +87,10 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let bind = settings.http.bind;
         let state = AppState::connect(settings).await?;
-        let listener = TcpListener::bind(bind)
-            .await
-            .with_context(|| format!("binding {bind}"))?;
-        Ok(Application { listener, state })
+        let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+        let indexer = Indexer::new(state.db.0.clone(), state.search.index.load_full(), state.search.status.clone())?;
+        let indexer = tokio::spawn(indexer.run());
+        Ok(Application { listener, state, indexer })
     }
 
     pub fn port(&self) -> u16 {
@@ -94,15 +102,15 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let router = api::router(self.state);
         tracing::info!(address = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        // Stopping the indexer releases the index's writer lock; the watermark of its
+        // last commit is where the next start resumes.
+        self.indexer.abort();
+        let _ = self.indexer.await;
+        served?;
         tracing::info!("stopped");
         Ok(())
     }

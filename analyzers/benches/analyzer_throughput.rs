@@ -23,14 +23,7 @@ const PARTS_AR: [&str; 10] = [
     "مساعدات خلفية",
     "سير تايمن",
 ];
-const PARTS_EN: [&str; 6] = [
-    "Oil Filter",
-    "spark plugs",
-    "Brake Pads",
-    "radiator",
-    "water pump",
-    "headlight",
-];
+const PARTS_EN: [&str; 6] = ["Oil Filter", "spark plugs", "Brake Pads", "radiator", "water pump", "headlight"];
 const CARS_AR: [&str; 8] = [
     "تويوتا كامرى",
     "لكامري",
@@ -41,21 +34,9 @@ const CARS_AR: [&str; 8] = [
     "كيا سيراتو",
     "فورد اف 150",
 ];
-const CARS_EN: [&str; 6] = [
-    "Toyota Camry",
-    "Hyundai Elantra",
-    "Nissan Patrol",
-    "Honda Accord",
-    "Ford F-150",
-    "Lexus LX",
-];
-const YEARS: [&str; 5] = [
-    "2018-2024",
-    "موديل ٢٠١٩",
-    "من 2012 إلى 2017",
-    "٢٠١٥ - ٢٠٢٠",
-    "2022",
-];
+const CARS_EN: [&str; 6] =
+    ["Toyota Camry", "Hyundai Elantra", "Nissan Patrol", "Honda Accord", "Ford F-150", "Lexus LX"];
+const YEARS: [&str; 5] = ["2018-2024", "موديل ٢٠١٩", "من 2012 إلى 2017", "٢٠١٥ - ٢٠٢٠", "2022"];
 const NUMBERS: [&str; 8] = [
     "04152-YZZA1",
     "04152yzza1",
@@ -127,9 +108,7 @@ fn analyzers(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(bytes));
     for name in [TEXT_ANALYZER, PART_NUMBER_ANALYZER] {
         let mut analyzer = manager.get(name).expect("registered");
-        group.bench_function(name, |b| {
-            b.iter(|| count_tokens(&mut analyzer, black_box(&titles)))
-        });
+        group.bench_function(name, |b| b.iter(|| count_tokens(&mut analyzer, black_box(&titles))));
     }
     group.finish();
 
@@ -137,9 +116,7 @@ fn analyzers(c: &mut Criterion) {
     for name in [TEXT_ANALYZER, PART_NUMBER_ANALYZER] {
         let mut analyzer = manager.get(name).expect("registered");
         group.throughput(Throughput::Elements(count_tokens(&mut analyzer, &titles)));
-        group.bench_function(name, |b| {
-            b.iter(|| count_tokens(&mut analyzer, black_box(&titles)))
-        });
+        group.bench_function(name, |b| b.iter(|| count_tokens(&mut analyzer, black_box(&titles))));
     }
     group.finish();
 

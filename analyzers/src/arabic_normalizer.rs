@@ -19,10 +19,7 @@ impl TokenFilter for ArabicNormalizer {
     type Tokenizer<T: Tokenizer> = ArabicNormalizerFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> ArabicNormalizerFilter<T> {
-        ArabicNormalizerFilter {
-            inner: tokenizer,
-            buffer: String::new(),
-        }
+        ArabicNormalizerFilter { inner: tokenizer, buffer: String::new() }
     }
 }
 
@@ -37,10 +34,7 @@ impl<T: Tokenizer> Tokenizer for ArabicNormalizerFilter<T> {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
         self.buffer.clear();
-        ArabicNormalizerTokenStream {
-            tail: self.inner.token_stream(text),
-            buffer: &mut self.buffer,
-        }
+        ArabicNormalizerTokenStream { tail: self.inner.token_stream(text), buffer: &mut self.buffer }
     }
 }
 
@@ -91,32 +85,19 @@ mod tests {
     }
 
     fn words(text: &str) -> Vec<String> {
-        let analyzer = TextAnalyzer::builder(WordTokenizer::default())
-            .filter(ArabicNormalizer)
-            .build();
+        let analyzer = TextAnalyzer::builder(WordTokenizer::default()).filter(ArabicNormalizer).build();
         analyze(analyzer, text).into_iter().map(|t| t.0).collect()
     }
 
     #[test]
     fn tokens_are_normalized_and_keep_their_offsets() {
-        let analyzer = TextAnalyzer::builder(WordTokenizer::default())
-            .filter(ArabicNormalizer)
-            .build();
-        assert_eq!(
-            analyze(analyzer, "كامرى ٢٠١٩"),
-            [
-                ("كامري".to_string(), 0, 0, 10),
-                ("2019".to_string(), 1, 11, 19)
-            ]
-        );
+        let analyzer = TextAnalyzer::builder(WordTokenizer::default()).filter(ArabicNormalizer).build();
+        assert_eq!(analyze(analyzer, "كامرى ٢٠١٩"), [("كامري".to_string(), 0, 0, 10), ("2019".to_string(), 1, 11, 19)]);
     }
 
     #[test]
     fn variant_spellings_of_a_title_meet_on_the_same_terms() {
-        assert_eq!(
-            words("فلتـــر زَيت تويوتا كامرى"),
-            words("فلتر زيت تويوتا كامري")
-        );
+        assert_eq!(words("فلتـــر زَيت تويوتا كامرى"), words("فلتر زيت تويوتا كامري"));
         assert_eq!(words("بطارية"), words("بطاريه"));
         assert_eq!(words("أكورد"), words("اكورد"));
         assert_eq!(words("Oil FILTER"), ["oil", "filter"]);
@@ -129,12 +110,7 @@ mod tests {
 
     #[test]
     fn a_raw_value_is_normalized_whole_for_facets() {
-        let analyzer = TextAnalyzer::builder(RawTokenizer::default())
-            .filter(ArabicNormalizer)
-            .build();
-        assert_eq!(
-            analyze(analyzer, "Land Cruiser"),
-            [("land cruiser".to_string(), 0, 0, 12)]
-        );
+        let analyzer = TextAnalyzer::builder(RawTokenizer::default()).filter(ArabicNormalizer).build();
+        assert_eq!(analyze(analyzer, "Land Cruiser"), [("land cruiser".to_string(), 0, 0, 12)]);
     }
 }

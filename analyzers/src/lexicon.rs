@@ -115,24 +115,14 @@ impl Lexicon {
             }
         }
 
-        let plain: HashSet<String> = phrases
-            .iter()
-            .flat_map(|(p, _)| p.iter().cloned())
-            .collect();
+        let plain: HashSet<String> = phrases.iter().flat_map(|(p, _)| p.iter().cloned()).collect();
         let forms_of = |word: &str| -> Vec<String> {
             let stem = strip_prefixes(word, |w| plain.contains(w));
-            if stem == word {
-                vec![word.to_owned()]
-            } else {
-                vec![word.to_owned(), stem.to_owned()]
-            }
+            if stem == word { vec![word.to_owned()] } else { vec![word.to_owned(), stem.to_owned()] }
         };
         let entries: Vec<Entry> = phrases
             .iter()
-            .map(|(phrase, target)| Entry {
-                words: phrase.iter().map(|w| forms_of(w)).collect(),
-                target: *target,
-            })
+            .map(|(phrase, target)| Entry { words: phrase.iter().map(|w| forms_of(w)).collect(), target: *target })
             .collect();
 
         let mut by_first_word: HashMap<String, Vec<usize>> = HashMap::new();
@@ -162,10 +152,7 @@ impl Lexicon {
 
         let mut car_codes = HashSet::new();
         for make in vocabulary.makes() {
-            let names = make
-                .models
-                .iter()
-                .flat_map(|m| m.spellings.iter().chain([&m.name]));
+            let names = make.models.iter().flat_map(|m| m.spellings.iter().chain([&m.name]));
             for name in make.spellings.iter().chain([&make.name]).chain(names) {
                 if name.is_ascii() {
                     car_codes.insert(compact(name));
@@ -173,13 +160,7 @@ impl Lexicon {
             }
         }
 
-        Lexicon {
-            entries,
-            by_first_word,
-            known,
-            typo_targets,
-            car_codes,
-        }
+        Lexicon { entries, by_first_word, known, typo_targets, car_codes }
     }
 
     /// Whether `word` (normalized) is a word of some vocabulary phrase, or the
@@ -203,10 +184,7 @@ impl Lexicon {
             && !self.is_known(stem)
             && let Some(fixed) = self.correct_typo(word)
         {
-            return QueryWord {
-                forms: fixed,
-                typo: true,
-            };
+            return QueryWord { forms: fixed, typo: true };
         }
         let mut forms = vec![word.to_owned()];
         if stem != word {
@@ -244,20 +222,10 @@ impl Lexicon {
 
     /// Returns the longest vocabulary phrase starting at `words[start]`, among
     /// words not yet `consumed`.
-    pub(crate) fn match_at(
-        &self,
-        words: &[QueryWord],
-        consumed: &[bool],
-        start: usize,
-    ) -> Option<PhraseMatch> {
+    pub(crate) fn match_at(&self, words: &[QueryWord], consumed: &[bool], start: usize) -> Option<PhraseMatch> {
         let first = &words[start];
-        let mut candidates: Vec<usize> = first
-            .forms
-            .iter()
-            .filter_map(|f| self.by_first_word.get(f))
-            .flatten()
-            .copied()
-            .collect();
+        let mut candidates: Vec<usize> =
+            first.forms.iter().filter_map(|f| self.by_first_word.get(f)).flatten().copied().collect();
         candidates.sort_unstable();
         candidates.dedup();
 
@@ -283,10 +251,7 @@ impl Lexicon {
                 best = Some(key);
             }
         }
-        best.map(|(Reverse(len), _, _, index)| PhraseMatch {
-            len,
-            target: self.entries[index].target,
-        })
+        best.map(|(Reverse(len), _, _, index)| PhraseMatch { len, target: self.entries[index].target })
     }
 
     /// Every normalized phrase that names more than one thing, for the data
@@ -381,9 +346,7 @@ mod tests {
     #[test]
     fn latin_car_names_with_digits_are_car_codes() {
         let lexicon = lexicon();
-        for code in [
-            "f150", "cx9", "x5", "rav4", "lx570", "es350", "mazda6", "k5",
-        ] {
+        for code in ["f150", "cx9", "x5", "rav4", "lx570", "es350", "mazda6", "k5"] {
             assert!(lexicon.is_car_code(code), "{code}");
         }
         assert!(!lexicon.is_car_code("04152yzza1"));
@@ -397,11 +360,7 @@ mod tests {
         assert_eq!(word.forms(), ["كامري"]);
         let word = lexicon.query_word("camrry");
         assert!(word.is_typo());
-        assert!(
-            word.forms()
-                .iter()
-                .all(|f| ["camry", "camery", "camary"].contains(&f.as_str()))
-        );
+        assert!(word.forms().iter().all(|f| ["camry", "camery", "camary"].contains(&f.as_str())));
     }
 
     #[test]
@@ -426,30 +385,19 @@ mod tests {
     #[test]
     fn the_longest_phrase_wins() {
         let lexicon = lexicon();
-        let words: Vec<QueryWord> = ["فلتر", "زيت", "مكينة"]
-            .iter()
-            .map(|w| lexicon.query_word(&normalize(w)))
-            .collect();
+        let words: Vec<QueryWord> =
+            ["فلتر", "زيت", "مكينة"].iter().map(|w| lexicon.query_word(&normalize(w))).collect();
         let found = lexicon.match_at(&words, &[false; 3], 0).expect("a phrase");
         assert_eq!(found.len, 3);
-        let oil_filter = Vocabulary::builtin()
-            .categories()
-            .iter()
-            .position(|c| c.slug == "oil-filter");
+        let oil_filter = Vocabulary::builtin().categories().iter().position(|c| c.slug == "oil-filter");
         assert_eq!(found.target, Target::Category(oil_filter.unwrap()));
     }
 
     #[test]
     fn consumed_words_are_not_matched_again() {
         let lexicon = lexicon();
-        let words: Vec<QueryWord> = ["land", "cruiser"]
-            .iter()
-            .map(|w| lexicon.query_word(w))
-            .collect();
-        assert_eq!(
-            lexicon.match_at(&words, &[false, false], 0).map(|m| m.len),
-            Some(2)
-        );
+        let words: Vec<QueryWord> = ["land", "cruiser"].iter().map(|w| lexicon.query_word(w)).collect();
+        assert_eq!(lexicon.match_at(&words, &[false, false], 0).map(|m| m.len), Some(2));
         assert_eq!(lexicon.match_at(&words, &[false, true], 0), None);
     }
 

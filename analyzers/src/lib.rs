@@ -31,8 +31,6 @@ pub use light_stemmer::{ArabicLightStemmer, light_stem};
 pub use normalizer::normalize;
 pub use part_number::{PartNumberTokenizer, compact, extract_part_numbers};
 pub use query::{QueryAnalysis, analyze_query};
-pub use registry::{
-    KEYWORD_ANALYZER, PART_NUMBER_ANALYZER, TEXT_ANALYZER, register, terms_by_position,
-};
+pub use registry::{KEYWORD_ANALYZER, PART_NUMBER_ANALYZER, TEXT_ANALYZER, register, terms_by_position};
 pub use vocabulary::{Category, City, Condition, Make, Model, Vocabulary};
 pub use word_tokenizer::WordTokenizer;

@@ -99,9 +99,7 @@ impl ArabicLightStemmer {
     /// Creates a stemmer that strips one-letter particles in front of the
     /// words of `vocabulary`.
     pub fn new(vocabulary: &Vocabulary) -> ArabicLightStemmer {
-        ArabicLightStemmer {
-            lexicon: Arc::clone(vocabulary.lexicon()),
-        }
+        ArabicLightStemmer { lexicon: Arc::clone(vocabulary.lexicon()) }
     }
 }
 
@@ -116,11 +114,7 @@ impl TokenFilter for ArabicLightStemmer {
     type Tokenizer<T: Tokenizer> = ArabicLightStemmerFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> ArabicLightStemmerFilter<T> {
-        ArabicLightStemmerFilter {
-            lexicon: self.lexicon,
-            inner: tokenizer,
-            stem: String::new(),
-        }
+        ArabicLightStemmerFilter { lexicon: self.lexicon, inner: tokenizer, stem: String::new() }
     }
 }
 
@@ -287,10 +281,7 @@ mod tests {
 
     #[test]
     fn the_filter_works_on_normalized_tokens() {
-        assert_eq!(
-            analyze("الفَلـتر"),
-            [("الفلتر".to_string(), 0), ("فلتر".to_string(), 0)]
-        );
+        assert_eq!(analyze("الفَلـتر"), [("الفلتر".to_string(), 0), ("فلتر".to_string(), 0)]);
     }
 
     #[test]
@@ -302,9 +293,8 @@ mod tests {
             "city = []\n",
         )
         .expect("a valid vocabulary");
-        let mut analyzer = TextAnalyzer::builder(WordTokenizer::default())
-            .filter(ArabicLightStemmer::new(&vocabulary))
-            .build();
+        let mut analyzer =
+            TextAnalyzer::builder(WordTokenizer::default()).filter(ArabicLightStemmer::new(&vocabulary)).build();
         let mut stream = analyzer.token_stream("لصحن لكامري");
         let mut texts = Vec::new();
         while let Some(token) = stream.next() {

@@ -71,11 +71,9 @@ fn is_plain_arabic(c: char) -> bool {
 fn fold_pass(text: &str, out: &mut String) -> bool {
     // The quick check is far cheaper than running the normalizer.
     if unicode_normalization::is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        text.chars()
-            .fold(false, |unsettled, c| fold_char(c, out) | unsettled)
+        text.chars().fold(false, |unsettled, c| fold_char(c, out) | unsettled)
     } else {
-        text.nfkc()
-            .fold(false, |unsettled, c| fold_char(c, out) | unsettled)
+        text.nfkc().fold(false, |unsettled, c| fold_char(c, out) | unsettled)
     }
 }
 
@@ -232,10 +230,7 @@ mod tests {
     #[test]
     fn direction_and_joiner_controls_are_removed() {
         assert_eq!(normalize("\u{200F}كامري\u{200E}"), "كامري");
-        assert_eq!(
-            normalize("\u{202B}فلتر\u{202C} \u{2067}زيت\u{2069}"),
-            "فلتر زيت"
-        );
+        assert_eq!(normalize("\u{202B}فلتر\u{202C} \u{2067}زيت\u{2069}"), "فلتر زيت");
         assert_eq!(normalize("كا\u{200D}مري\u{200C}\u{FEFF}"), "كامري");
     }
 

@@ -33,13 +33,11 @@ const MAX_SPACED_LETTERS: usize = 5;
 const MAX_INNER_LETTERS: usize = 3;
 /// Words that label a number or sit next to one, never part of one.
 const NOT_A_GROUP: [&str; 24] = [
-    "and", "or", "for", "the", "new", "oem", "set", "kit", "fit", "pcs", "pc", "to", "of", "vs",
-    "ref", "no", "nr", "pn", "qty", "x", "sar", "usd", "lh", "rh",
+    "and", "or", "for", "the", "new", "oem", "set", "kit", "fit", "pcs", "pc", "to", "of", "vs", "ref", "no", "nr",
+    "pn", "qty", "x", "sar", "usd", "lh", "rh",
 ];
 /// Units that turn a number into a measurement (`2000cc`, `70ah`, `12.5mm`).
-const UNITS: [&str; 15] = [
-    "cc", "ah", "mah", "v", "w", "kw", "hp", "l", "mm", "cm", "km", "kg", "nm", "psi", "rpm",
-];
+const UNITS: [&str; 15] = ["cc", "ah", "mah", "v", "w", "kw", "hp", "l", "mm", "cm", "km", "kg", "nm", "psi", "rpm"];
 
 /// Returns the compact form of a part number: ASCII letters (lowercased) and
 /// digits only, with Arabic-Indic, Persian and full-width digits converted.
@@ -110,10 +108,7 @@ fn fold_part_char(c: char) -> Option<char> {
 }
 
 fn is_hard_joiner(c: char) -> bool {
-    matches!(
-        c,
-        '-' | '.' | '_' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}'
-    )
+    matches!(c, '-' | '.' | '_' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}')
 }
 
 fn is_space(c: char) -> bool {
@@ -135,12 +130,7 @@ struct Group {
 
 impl Group {
     fn is_year(&self) -> bool {
-        self.digits == 4
-            && self.text.len() == 4
-            && self
-                .text
-                .parse::<u16>()
-                .is_ok_and(|y| (1950..=2035).contains(&y))
+        self.digits == 4 && self.text.len() == 4 && self.text.parse::<u16>().is_ok_and(|y| (1950..=2035).contains(&y))
     }
 
     fn is_letters(&self) -> bool {
@@ -228,12 +218,7 @@ fn build_chains(groups: &[Group], gaps: &[Gap], trailing_joiner: &[bool]) -> Vec
         let label = groups[i].is_letters() && NOT_A_GROUP.contains(&groups[i].text.as_str());
         let joined = matches!(gaps[i], Gap::Joiner(_)) && !label;
         if !joined {
-            chains.push(Chain {
-                first,
-                last: i,
-                dangling: trailing_joiner[i],
-                space_after: gaps[i] == Gap::Space,
-            });
+            chains.push(Chain { first, last: i, dangling: trailing_joiner[i], space_after: gaps[i] == Gap::Space });
             first = i + 1;
         }
     }
@@ -260,10 +245,7 @@ struct Recognizer<'a> {
 
 impl Recognizer<'_> {
     fn compact(&self, first: usize, last: usize) -> String {
-        self.groups[first..=last]
-            .iter()
-            .map(|g| g.text.as_str())
-            .collect()
+        self.groups[first..=last].iter().map(|g| g.text.as_str()).collect()
     }
 
     fn spaced(&self, chain: &Chain) -> Spaced {
@@ -322,8 +304,7 @@ impl Recognizer<'_> {
                 return false;
             }
             let enough = if groups.len() == 1 { 6 } else { 5 };
-            return (len >= enough || (chain.dangling && len >= MIN_PREFIX))
-                && !is_mobile_number(&compact);
+            return (len >= enough || (chain.dangling && len >= MIN_PREFIX)) && !is_mobile_number(&compact);
         }
         if groups.len() == 1 {
             let letters_end = compact.find(|c: char| c.is_ascii_digit()).unwrap_or(len);
@@ -366,10 +347,7 @@ impl Recognizer<'_> {
             from: groups[0].from,
             to: groups[groups.len() - 1].to,
             compact: self.compact(first, last),
-            groups: groups
-                .iter()
-                .map(|g| (g.from, g.to, g.text.clone()))
-                .collect(),
+            groups: groups.iter().map(|g| (g.from, g.to, g.text.clone())).collect(),
         }
     }
 }
@@ -379,12 +357,7 @@ pub(crate) fn find_part_numbers(text: &str, strictness: Strictness) -> Vec<Found
     let lexicon = Vocabulary::builtin().lexicon();
     let (groups, gaps, trailing_joiner) = scan_groups(text);
     let chains = build_chains(&groups, &gaps, &trailing_joiner);
-    let recognizer = Recognizer {
-        groups: &groups,
-        gaps: &gaps,
-        lexicon,
-        strictness,
-    };
+    let recognizer = Recognizer { groups: &groups, gaps: &gaps, lexicon, strictness };
     let mut found = Vec::new();
     let mut i = 0;
     while i < chains.len() {
@@ -407,9 +380,8 @@ pub(crate) fn find_part_numbers(text: &str, strictness: Strictness) -> Vec<Found
         while last > first && letters(last) {
             last -= 1;
         }
-        let inner_ok = (first..last).all(|k| {
-            !letters(k) || recognizer.groups[chains[k].first].text.len() <= MAX_INNER_LETTERS
-        });
+        let inner_ok =
+            (first..last).all(|k| !letters(k) || recognizer.groups[chains[k].first].text.len() <= MAX_INNER_LETTERS);
         // Letters after a number are its last group (8LBT 61808 DA, 49899 VZA
         // YUF) only when typed in capitals after a long group of digits; such
         // a tail also vouches for capitals in front (CGJA 66614 B).
@@ -452,9 +424,7 @@ pub(crate) fn find_part_numbers(text: &str, strictness: Strictness) -> Vec<Found
 /// Whether a compact number is a measurement: digits and a unit (`2000cc`,
 /// `125mm`), or an oil grade (`5w30`).
 fn is_measurement(compact: &str) -> bool {
-    let digits_end = compact
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(compact.len());
+    let digits_end = compact.find(|c: char| !c.is_ascii_digit()).unwrap_or(compact.len());
     if digits_end == 0 {
         return false;
     }
@@ -463,17 +433,13 @@ fn is_measurement(compact: &str) -> bool {
         return true;
     }
     let grade = rest.strip_prefix('w');
-    number.len() <= 2
-        && grade.is_some_and(|g| g.len() == 2 && g.bytes().all(|b| b.is_ascii_digit()))
+    number.len() <= 2 && grade.is_some_and(|g| g.len() == 2 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether a compact all-digit string is a Saudi mobile number, which sellers
 /// put in titles and which has the shape of a long part number.
 fn is_mobile_number(compact: &str) -> bool {
-    let local = compact
-        .strip_prefix("00966")
-        .or_else(|| compact.strip_prefix("966"))
-        .map(|rest| format!("0{rest}"));
+    let local = compact.strip_prefix("00966").or_else(|| compact.strip_prefix("966")).map(|rest| format!("0{rest}"));
     let local = local.as_deref().unwrap_or(compact);
     local.len() == 10 && local.starts_with("05") && local.bytes().all(|b| b.is_ascii_digit())
 }
@@ -506,11 +472,7 @@ impl Tokenizer for PartNumberTokenizer {
         for (position, number) in numbers.into_iter().enumerate() {
             push_number_tokens(&mut self.tokens, position, number);
         }
-        PartNumberTokenStream {
-            tokens: &mut self.tokens,
-            empty: &mut self.empty,
-            next: 0,
-        }
+        PartNumberTokenStream { tokens: &mut self.tokens, empty: &mut self.empty, next: 0 }
     }
 }
 
@@ -551,9 +513,7 @@ impl TokenStream for PartNumberTokenStream<'_> {
     }
 
     fn token(&self) -> &Token {
-        self.next
-            .checked_sub(1)
-            .map_or(&*self.empty, |i| &self.tokens[i])
+        self.next.checked_sub(1).map_or(&*self.empty, |i| &self.tokens[i])
     }
 
     fn token_mut(&mut self) -> &mut Token {
@@ -596,33 +556,17 @@ mod tests {
 
     #[test]
     fn every_typing_of_a_number_is_found_with_the_same_compact_form() {
-        for typed in [
-            "04152-YZZA1",
-            "04152 YZZA1",
-            "04152yzza1",
-            "٠٤١٥٢-YZZA1",
-            "04152_yzza1",
-            "04152–YZZA1",
-        ] {
+        for typed in ["04152-YZZA1", "04152 YZZA1", "04152yzza1", "٠٤١٥٢-YZZA1", "04152_yzza1", "04152–YZZA1"] {
             assert_eq!(extract_part_numbers(typed), ["04152yzza1"], "{typed}");
         }
     }
 
     #[test]
     fn numbers_written_in_spaced_groups_are_found_whole() {
-        assert_eq!(
-            extract_part_numbers("فحمات A271 180 01 09 مرسيدس"),
-            ["a2711800109"]
-        );
-        assert_eq!(
-            extract_part_numbers("Bosch 0 986 452 041 oil filter"),
-            ["0986452041"]
-        );
+        assert_eq!(extract_part_numbers("فحمات A271 180 01 09 مرسيدس"), ["a2711800109"]);
+        assert_eq!(extract_part_numbers("Bosch 0 986 452 041 oil filter"), ["0986452041"]);
         assert_eq!(extract_part_numbers("BMW 11 42 7 953 129"), ["11427953129"]);
-        assert_eq!(
-            extract_part_numbers("Varta 574 012 068 battery"),
-            ["574012068"]
-        );
+        assert_eq!(extract_part_numbers("Varta 574 012 068 battery"), ["574012068"]);
         assert_eq!(extract_part_numbers("Brembo P83 024"), ["p83024"]);
         assert_eq!(extract_part_numbers("Honda 15400 PLM A02"), ["15400plma02"]);
     }
@@ -661,28 +605,14 @@ mod tests {
 
     #[test]
     fn a_year_next_to_a_spaced_number_stays_out_of_it() {
-        assert_eq!(
-            extract_part_numbers("كامري 2019 04152 YZZA1"),
-            ["04152yzza1"]
-        );
+        assert_eq!(extract_part_numbers("كامري 2019 04152 YZZA1"), ["04152yzza1"]);
         assert_eq!(extract_part_numbers("04152 YZZA1 2019"), ["04152yzza1"]);
     }
 
     #[test]
     fn car_names_with_digits_are_not_part_numbers() {
-        for text in [
-            "F-150",
-            "f150",
-            "CX-9",
-            "X5",
-            "RAV4",
-            "rav 4",
-            "LX570",
-            "ES350",
-            "Mazda6",
-            "راف4",
-            "مازدا٦",
-        ] {
+        for text in ["F-150", "f150", "CX-9", "X5", "RAV4", "rav 4", "LX570", "ES350", "Mazda6", "راف4", "مازدا٦"]
+        {
             assert!(extract_part_numbers(text).is_empty(), "{text}");
         }
         assert!(extract_part_numbers("camry2019").is_empty());
@@ -714,15 +644,9 @@ mod tests {
 
     #[test]
     fn capital_letter_groups_after_a_long_digit_group_end_the_number() {
-        assert_eq!(
-            extract_part_numbers("radiator F-150 8LBT 61808 DA"),
-            ["8lbt61808da"]
-        );
+        assert_eq!(extract_part_numbers("radiator F-150 8LBT 61808 DA"), ["8lbt61808da"]);
         assert_eq!(extract_part_numbers("starter CGJA 66614 B"), ["cgja66614b"]);
-        assert_eq!(
-            extract_part_numbers("دعامية 49899 VZA YUF"),
-            ["49899vzayuf"]
-        );
+        assert_eq!(extract_part_numbers("دعامية 49899 VZA YUF"), ["49899vzayuf"]);
         // Lowercase words or vocabulary words after a number stay words.
         assert_eq!(extract_part_numbers("90919 01253 lh"), ["9091901253"]);
         assert_eq!(extract_part_numbers("04152 YZZA1 LX"), ["04152yzza1"]);
@@ -732,25 +656,16 @@ mod tests {
     #[test]
     fn words_and_labels_around_a_number_are_not_part_of_it() {
         assert_eq!(extract_part_numbers("NGK BKR6E"), ["bkr6e"]);
-        assert_eq!(
-            extract_part_numbers("New 04152 YZZA1 for Camry"),
-            ["04152yzza1"]
-        );
+        assert_eq!(extract_part_numbers("New 04152 YZZA1 for Camry"), ["04152yzza1"]);
         assert_eq!(extract_part_numbers("No.90919-01253"), ["9091901253"]);
-        assert_eq!(
-            extract_part_numbers("oil filter a/c filter x-trail pre-owned"),
-            Vec::<String>::new()
-        );
+        assert_eq!(extract_part_numbers("oil filter a/c filter x-trail pre-owned"), Vec::<String>::new());
     }
 
     #[test]
     fn several_numbers_in_one_text_are_found_in_order_without_repeats() {
         let text = "رقم القطعة: 04152-YZZA1 / 04152-31090، بديل 04152YZZA1";
         assert_eq!(extract_part_numbers(text), ["04152yzza1", "0415231090"]);
-        assert_eq!(
-            extract_part_numbers("04152-YZZA1 90915-YZZD4"),
-            ["04152yzza1", "90915yzzd4"]
-        );
+        assert_eq!(extract_part_numbers("04152-YZZA1 90915-YZZD4"), ["04152yzza1", "90915yzzd4"]);
     }
 
     #[test]
@@ -775,19 +690,7 @@ mod tests {
         let tokens = field_tokens("04152-YZZA1");
         assert!(tokens.iter().all(|(_, position)| *position == 0));
         let terms: Vec<String> = tokens.into_iter().map(|(t, _)| t).collect();
-        assert_eq!(
-            terms,
-            [
-                "04152yzza1",
-                "0415",
-                "04152",
-                "04152y",
-                "04152yz",
-                "04152yzz",
-                "04152yzza",
-                "yzza1"
-            ]
-        );
+        assert_eq!(terms, ["04152yzza1", "0415", "04152", "04152y", "04152yz", "04152yzz", "04152yzza", "yzza1"]);
     }
 
     #[test]

@@ -19,10 +19,8 @@ const YEARS: std::ops::RangeInclusive<u16> = 1950..=2035;
 /// Words that announce a model year (`موديل 2019`), dropped with it.
 const YEAR_MARKERS: [&str; 5] = ["موديل", "مودل", "model", "year", "سنه"];
 /// Particles that carry nothing for search once they stand alone, normalized.
-const PARTICLES: [&str; 18] = [
-    "و", "ل", "ب", "في", "من", "علي", "الي", "عن", "مع", "حق", "لل", "for", "the", "of", "and",
-    "to", "with", "a",
-];
+const PARTICLES: [&str; 18] =
+    ["و", "ل", "ب", "في", "من", "علي", "الي", "عن", "مع", "حق", "لل", "for", "the", "of", "and", "to", "with", "a"];
 
 /// What a shopper's query asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -134,23 +132,15 @@ fn apply_matches(vocabulary: &Vocabulary, targets: &[Target], analysis: &mut Que
             }
             Target::Model { make, model } => models.push((make, model)),
             Target::Condition(i) => {
-                analysis
-                    .condition
-                    .get_or_insert_with(|| vocabulary.conditions()[i].slug.clone());
+                analysis.condition.get_or_insert_with(|| vocabulary.conditions()[i].slug.clone());
             }
             Target::City(i) => {
-                analysis
-                    .city
-                    .get_or_insert_with(|| vocabulary.cities()[i].name.clone());
+                analysis.city.get_or_insert_with(|| vocabulary.cities()[i].name.clone());
             }
         }
     }
     // A model of the make the shopper named is the one meant.
-    let model = models
-        .iter()
-        .find(|(m, _)| Some(*m) == make)
-        .or_else(|| models.first())
-        .copied();
+    let model = models.iter().find(|(m, _)| Some(*m) == make).or_else(|| models.first()).copied();
     if let Some((make_index, model_index)) = model {
         let make = &vocabulary.makes()[make_index];
         analysis.make = Some(make.name.clone());
@@ -248,14 +238,8 @@ mod tests {
     #[test]
     fn a_longer_condition_phrase_wins_over_the_word_inside_it() {
         // شبه جديد is "like new": used, although جديد alone is new.
-        assert_eq!(
-            analyze_query("كمبروسر شبه جديد").condition.as_deref(),
-            Some("used")
-        );
-        assert_eq!(
-            analyze_query("كمبروسر جديد").condition.as_deref(),
-            Some("new")
-        );
+        assert_eq!(analyze_query("كمبروسر شبه جديد").condition.as_deref(), Some("used"));
+        assert_eq!(analyze_query("كمبروسر جديد").condition.as_deref(), Some("new"));
     }
 
     #[test]
@@ -268,18 +252,9 @@ mod tests {
 
     #[test]
     fn a_typo_in_a_long_word_still_finds_the_model() {
-        assert_eq!(
-            analyze_query("camery brake pads").model.as_deref(),
-            Some("Camry")
-        );
-        assert_eq!(
-            analyze_query("فلتر هواء كامرري").model.as_deref(),
-            Some("Camry")
-        );
-        assert_eq!(
-            analyze_query("corrolla radiator").model.as_deref(),
-            Some("Corolla")
-        );
+        assert_eq!(analyze_query("camery brake pads").model.as_deref(), Some("Camry"));
+        assert_eq!(analyze_query("فلتر هواء كامرري").model.as_deref(), Some("Camry"));
+        assert_eq!(analyze_query("corrolla radiator").model.as_deref(), Some("Corolla"));
     }
 
     #[test]
@@ -295,15 +270,9 @@ mod tests {
     #[test]
     fn the_make_named_picks_the_model_and_a_model_implies_its_make() {
         let analysis = analyze_query("nissan patrol");
-        assert_eq!(
-            (analysis.make.as_deref(), analysis.model.as_deref()),
-            (Some("Nissan"), Some("Patrol"))
-        );
+        assert_eq!((analysis.make.as_deref(), analysis.model.as_deref()), (Some("Nissan"), Some("Patrol")));
         let analysis = analyze_query("اكسنت");
-        assert_eq!(
-            (analysis.make.as_deref(), analysis.model.as_deref()),
-            (Some("Hyundai"), Some("Accent"))
-        );
+        assert_eq!((analysis.make.as_deref(), analysis.model.as_deref()), (Some("Hyundai"), Some("Accent")));
     }
 
     #[test]
@@ -343,10 +312,7 @@ mod tests {
         assert_eq!(analysis.condition.as_deref(), Some("used"));
         assert_eq!(analysis.categories, ["gearbox"]);
         assert_eq!(analysis.city.as_deref(), Some("Riyadh"));
-        assert_eq!(
-            analyze_query("كمبروسر مكيف تشليح جدة").city.as_deref(),
-            Some("Jeddah")
-        );
+        assert_eq!(analyze_query("كمبروسر مكيف تشليح جدة").city.as_deref(), Some("Jeddah"));
     }
 
     #[test]

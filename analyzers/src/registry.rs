@@ -35,12 +35,7 @@ pub fn register(manager: &TokenizerManager) {
             .build(),
     );
     manager.register(PART_NUMBER_ANALYZER, PartNumberTokenizer::default());
-    manager.register(
-        KEYWORD_ANALYZER,
-        TextAnalyzer::builder(RawTokenizer::default())
-            .filter(ArabicNormalizer)
-            .build(),
-    );
+    manager.register(KEYWORD_ANALYZER, TextAnalyzer::builder(RawTokenizer::default()).filter(ArabicNormalizer).build());
 }
 
 /// Returns the terms `analyzer` produces for `text`, grouped by position.
@@ -54,9 +49,7 @@ pub fn terms_by_position(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Vec<Str
     let mut stream = analyzer.token_stream(text);
     while let Some(token) = stream.next() {
         match groups.last_mut() {
-            Some((position, terms)) if *position == token.position => {
-                terms.push(token.text.clone())
-            }
+            Some((position, terms)) if *position == token.position => terms.push(token.text.clone()),
             _ => groups.push((token.position, vec![token.text.clone()])),
         }
     }
@@ -87,12 +80,7 @@ mod tests {
         let mut text = analyzer(TEXT_ANALYZER);
         assert_eq!(
             terms_by_position(&mut text, "فلتر الزيت لكامرى ٢٠١٩"),
-            [
-                vec!["فلتر"],
-                vec!["الزيت", "زيت"],
-                vec!["لكامري", "كامري"],
-                vec!["2019"]
-            ]
+            [vec!["فلتر"], vec!["الزيت", "زيت"], vec!["لكامري", "كامري"], vec!["2019"]]
         );
     }
 
@@ -100,10 +88,7 @@ mod tests {
     fn the_text_analyzer_drops_overlong_terms() {
         let mut text = analyzer(TEXT_ANALYZER);
         let long = "ب".repeat(40);
-        assert_eq!(
-            terms_by_position(&mut text, &format!("{long} زيت")),
-            [vec!["زيت"]]
-        );
+        assert_eq!(terms_by_position(&mut text, &format!("{long} زيت")), [vec!["زيت"]]);
     }
 
     #[test]
@@ -112,19 +97,14 @@ mod tests {
         let groups = terms_by_position(&mut partnum, "04152-YZZA1, 90919-01253");
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0][0], "04152yzza1");
-        assert!(
-            groups[0].contains(&"04152".to_string()) && groups[0].contains(&"yzza1".to_string())
-        );
+        assert!(groups[0].contains(&"04152".to_string()) && groups[0].contains(&"yzza1".to_string()));
         assert_eq!(groups[1][0], "9091901253");
     }
 
     #[test]
     fn the_keyword_analyzer_keeps_the_value_whole() {
         let mut keyword = analyzer(KEYWORD_ANALYZER);
-        assert_eq!(
-            terms_by_position(&mut keyword, "Land Cruiser"),
-            [vec!["land cruiser"]]
-        );
+        assert_eq!(terms_by_position(&mut keyword, "Land Cruiser"), [vec!["land cruiser"]]);
         assert_eq!(terms_by_position(&mut keyword, "مرسيدس"), [vec!["مرسيدس"]]);
     }
 }

@@ -34,11 +34,7 @@ impl Tokenizer for WordTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
         self.token.reset();
-        WordTokenStream {
-            text,
-            spans: word_spans(text),
-            token: &mut self.token,
-        }
+        WordTokenStream { text, spans: word_spans(text), token: &mut self.token }
     }
 }
 
@@ -72,10 +68,7 @@ pub(crate) struct WordSpans<'a> {
 
 /// Returns the byte spans `(from, to)` of the words of `text`, in order.
 pub(crate) fn word_spans(text: &str) -> WordSpans<'_> {
-    WordSpans {
-        len: text.len(),
-        chars: text.char_indices(),
-    }
+    WordSpans { len: text.len(), chars: text.char_indices() }
 }
 
 impl Iterator for WordSpans<'_> {
@@ -90,11 +83,7 @@ impl Iterator for WordSpans<'_> {
         };
         // The character that ends a word cannot start the next one, so it
         // may be consumed here.
-        let to = self
-            .chars
-            .by_ref()
-            .find(|&(_, c)| !continues_word(c))
-            .map_or(self.len, |(offset, _)| offset);
+        let to = self.chars.by_ref().find(|&(_, c)| !continues_word(c)).map_or(self.len, |(offset, _)| offset);
         Some((from, to))
     }
 }
@@ -161,10 +150,7 @@ mod tests {
 
     #[test]
     fn tokens_carry_positions_and_byte_offsets() {
-        assert_eq!(
-            tokens("زيت oil"),
-            [("زيت".to_string(), 0, 0, 6), ("oil".to_string(), 1, 7, 10)]
-        );
+        assert_eq!(tokens("زيت oil"), [("زيت".to_string(), 0, 0, 6), ("oil".to_string(), 1, 7, 10)]);
     }
 
     #[test]

@@ -22,10 +22,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        FieldError { field: field.into(), reason: reason.into() }
     }
 }
 
@@ -38,10 +35,7 @@ pub enum AppError {
     #[error("no record could be applied")]
     RejectedRecords(Value),
     #[error("{message}")]
-    BadRequest {
-        message: String,
-        details: Option<Value>,
-    },
+    BadRequest { message: String, details: Option<Value> },
     #[error("authentication required")]
     Unauthorized(&'static str),
     #[error("forbidden")]
@@ -98,12 +92,8 @@ impl AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
             AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
-            AppError::PayloadTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
-            }
-            AppError::UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
-            }
+            AppError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            AppError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
             AppError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
@@ -114,30 +104,20 @@ impl AppError {
         match self {
             AppError::Validation(fields) => {
                 let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
-                (
-                    format!("invalid {}", names.join(", ")),
-                    serde_json::json!(fields),
-                )
+                (format!("invalid {}", names.join(", ")), serde_json::json!(fields))
             }
-            AppError::RejectedRecords(rejected) => (
-                "no record could be applied".to_string(),
-                serde_json::json!({ "rejected": rejected }),
-            ),
-            AppError::BadRequest { message, details } => {
-                (message.clone(), details.clone().unwrap_or(Value::Null))
+            AppError::RejectedRecords(rejected) => {
+                ("no record could be applied".to_string(), serde_json::json!({ "rejected": rejected }))
             }
-            AppError::Unauthorized(why) | AppError::Forbidden(why) => {
-                (why.to_string(), Value::Null)
-            }
+            AppError::BadRequest { message, details } => (message.clone(), details.clone().unwrap_or(Value::Null)),
+            AppError::Unauthorized(why) | AppError::Forbidden(why) => (why.to_string(), Value::Null),
             AppError::PayloadTooLarge { limit_bytes } => (
                 format!("request body exceeds the limit of {limit_bytes} bytes"),
                 serde_json::json!({ "limit_bytes": limit_bytes }),
             ),
             AppError::UnsupportedMediaType(message) => (message.clone(), Value::Null),
             AppError::Internal(_) => ("internal error".to_string(), Value::Null),
-            AppError::Unavailable(_) => {
-                ("service temporarily unavailable".to_string(), Value::Null)
-            }
+            AppError::Unavailable(_) => ("service temporarily unavailable".to_string(), Value::Null),
             other => (other.to_string(), Value::Null),
         }
     }
@@ -162,13 +142,7 @@ impl IntoResponse for AppError {
             _ => {}
         }
         let (message, details) = self.message_and_details();
-        let body = ErrorEnvelope {
-            error: ErrorBody {
-                code,
-                message,
-                details,
-            },
-        };
+        let body = ErrorEnvelope { error: ErrorBody { code, message, details } };
         (status, Json(body)).into_response()
     }
 }
@@ -180,18 +154,10 @@ pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
     out
 }
 
-fn collect_field_errors(
-    errors: &validator::ValidationErrors,
-    prefix: &str,
-    out: &mut Vec<FieldError>,
-) {
+fn collect_field_errors(errors: &validator::ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     use validator::ValidationErrorsKind;
     let join = |name: &str| {
-        if prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{prefix}.{name}")
-        }
+        if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
     };
     let mut entries: Vec<_> = errors.errors().iter().collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
@@ -199,11 +165,7 @@ fn collect_field_errors(
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
-                    let reason = e
-                        .message
-                        .as_ref()
-                        .map(|m| m.to_string())
-                        .unwrap_or_else(|| e.code.to_string());
+                    let reason = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| e.code.to_string());
                     out.push(FieldError::new(join(name), reason));
                 }
             }
@@ -238,9 +200,6 @@ mod tests {
         let (message, details) = err.message_and_details();
         assert_eq!(message, "invalid title, price_sar");
         assert_eq!(details[1]["field"], "price_sar");
-        assert_eq!(
-            err.status_and_code(),
-            (StatusCode::BAD_REQUEST, "VALIDATION_FAILED")
-        );
+        assert_eq!(err.status_and_code(), (StatusCode::BAD_REQUEST, "VALIDATION_FAILED"));
     }
 }

@@ -35,14 +35,9 @@ where
         match Bytes::from_request(req, state).await {
             Ok(bytes) => Ok(LimitedBody(bytes)),
             Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_))) => {
-                Err(AppError::PayloadTooLarge {
-                    limit_bytes: settings.http.inventory_body_limit_bytes,
-                })
+                Err(AppError::PayloadTooLarge { limit_bytes: settings.http.inventory_body_limit_bytes })
             }
-            Err(other) => Err(AppError::BadRequest {
-                message: other.body_text(),
-                details: None,
-            }),
+            Err(other) => Err(AppError::BadRequest { message: other.body_text(), details: None }),
         }
     }
 }
@@ -61,23 +56,15 @@ where
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
         if !is_json {
-            return Err(AppError::UnsupportedMediaType(
-                "expected Content-Type: application/json".into(),
-            ));
+            return Err(AppError::UnsupportedMediaType("expected Content-Type: application/json".into()));
         }
         let bytes = match Bytes::from_request(req, state).await {
             Ok(bytes) => bytes,
             Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(e))) => {
-                return Err(AppError::BadRequest {
-                    message: format!("request body too large: {e}"),
-                    details: None,
-                });
+                return Err(AppError::BadRequest { message: format!("request body too large: {e}"), details: None });
             }
             Err(other) => {
-                return Err(AppError::BadRequest {
-                    message: other.body_text(),
-                    details: None,
-                });
+                return Err(AppError::BadRequest { message: other.body_text(), details: None });
             }
         };
         let value = parse_json::<T>(&bytes)?;
@@ -98,10 +85,7 @@ where
         let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
         let value: T = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let field = error_field(e.path().to_string(), &e.inner().to_string());
-            AppError::Validation(vec![FieldError::new(
-                field,
-                clean_reason(&e.inner().to_string()),
-            )])
+            AppError::Validation(vec![FieldError::new(field, clean_reason(&e.inner().to_string()))])
         })?;
         validate(&value)?;
         Ok(AppQuery(value))
@@ -116,24 +100,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
             return AppError::BadRequest {
                 message: format!("malformed JSON: {inner}"),
-                details: Some(
-                    serde_json::json!({ "line": inner.line(), "column": inner.column() }),
-                ),
+                details: Some(serde_json::json!({ "line": inner.line(), "column": inner.column() })),
             };
         }
         let field = error_field(e.path().to_string(), &inner.to_string());
-        AppError::Validation(vec![FieldError::new(
-            field,
-            clean_reason(&inner.to_string()),
-        )])
+        AppError::Validation(vec![FieldError::new(field, clean_reason(&inner.to_string()))])
     })
 }
 
 /// Runs `validator` rules, turning failures into field errors.
 pub fn validate<T: Validate>(value: &T) -> Result<(), AppError> {
-    value
-        .validate()
-        .map_err(|errors| AppError::Validation(field_errors(&errors)))
+    value.validate().map_err(|errors| AppError::Validation(field_errors(&errors)))
 }
 
 /// The field a serde error is about: its path, or for a missing field the name serde quotes.

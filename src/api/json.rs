@@ -7,9 +7,5 @@ use serde::Serialize;
 
 /// A JSON response that shared caches and browsers may keep for `max_age` seconds.
 pub fn cached_json<T: Serialize>(body: &T, max_age: u32) -> Response {
-    (
-        [(CACHE_CONTROL, format!("public, max-age={max_age}"))],
-        Json(body),
-    )
-        .into_response()
+    ([(CACHE_CONTROL, format!("public, max-age={max_age}"))], Json(body)).into_response()
 }

@@ -42,7 +42,7 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(
             "/api/v1",
-            crate::catalog::router(settings.http.inventory_body_limit_bytes),
+            crate::catalog::router(settings.http.inventory_body_limit_bytes).merge(crate::search::router()),
         )
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
@@ -90,11 +90,7 @@ fn cors(settings: &Settings) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT_LANGUAGE,
-        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT_LANGUAGE])
         .expose_headers([REQUEST_ID, API_VERSION])
         .max_age(Duration::from_secs(3600))
 }

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&SecuritySchemes),
     tags(
+        (name = "search", description = "Search and browse listings; completions"),
         (name = "catalog", description = "Listings, sellers and the taxonomy"),
         (name = "seller", description = "The sellers' inventory sync API (seller API key)"),
         (name = "operations", description = "Health and readiness")
@@ -29,9 +30,7 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "A seller API key (`cpk_…`) from `cargoparts seller create-key`",
-                    ))
+                    .description(Some("A seller API key (`cpk_…`) from `cargoparts seller create-key`"))
                     .build(),
             ),
         );

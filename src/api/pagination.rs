@@ -80,13 +80,7 @@ mod tests {
         let meta = PageMeta::new(PageParams { page: 1, limit: 20 }, 1234);
         assert_eq!(meta.total_pages, 62);
         assert!(meta.has_next && !meta.has_prev);
-        let last = PageMeta::new(
-            PageParams {
-                page: 62,
-                limit: 20,
-            },
-            1234,
-        );
+        let last = PageMeta::new(PageParams { page: 62, limit: 20 }, 1234);
         assert!(!last.has_next && last.has_prev);
     }
 
@@ -99,8 +93,7 @@ mod tests {
 
     #[test]
     fn meta_serializes_with_the_spec_names() {
-        let json =
-            serde_json::to_value(PageMeta::new(PageParams { page: 2, limit: 10 }, 25)).unwrap();
+        let json = serde_json::to_value(PageMeta::new(PageParams { page: 2, limit: 10 }, 25)).unwrap();
         for key in ["total", "page", "limit", "totalPages", "hasNext", "hasPrev"] {
             assert!(json.get(key).is_some(), "{key}");
         }

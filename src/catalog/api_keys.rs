@@ -25,11 +25,7 @@ pub struct IssuedKey {
 }
 
 /// Creates a key for the seller and returns it; only its digest is stored.
-pub async fn issue_key(
-    db: &PgPool,
-    seller_id: Uuid,
-    label: Option<&str>,
-) -> sqlx::Result<IssuedKey> {
+pub async fn issue_key(db: &PgPool, seller_id: Uuid, label: Option<&str>) -> sqlx::Result<IssuedKey> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = format!("{KEY_PREFIX}{}", hex::encode(bytes));
@@ -69,21 +65,14 @@ where
         let header = parts
             .headers
             .get(AUTHORIZATION)
-            .ok_or(AppError::Unauthorized(
-                "missing Authorization: Bearer <seller API key>",
-            ))?;
+            .ok_or(AppError::Unauthorized("missing Authorization: Bearer <seller API key>"))?;
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|t| t.starts_with(KEY_PREFIX) && t.len() <= 128)
-            .ok_or(AppError::Unauthorized(
-                "malformed Authorization header: expected Bearer <seller API key>",
-            ))?;
+            .ok_or(AppError::Unauthorized("malformed Authorization header: expected Bearer <seller API key>"))?;
         let PrimaryDb(db) = PrimaryDb::from_ref(state);
         let row = sqlx::query(
             "SELECT k.id AS key_id, k.last_used_at < now() - interval '1 minute' OR k.last_used_at IS NULL AS stale,
@@ -105,11 +94,10 @@ where
         if row.get::<bool, _>("stale") {
             let key_id = auth.key_id;
             tokio::spawn(async move {
-                let result =
-                    sqlx::query("UPDATE seller_api_keys SET last_used_at = now() WHERE id = $1")
-                        .bind(key_id)
-                        .execute(&db)
-                        .await;
+                let result = sqlx::query("UPDATE seller_api_keys SET last_used_at = now() WHERE id = $1")
+                    .bind(key_id)
+                    .execute(&db)
+                    .await;
                 if let Err(error) = result {
                     tracing::warn!(%error, "recording API key use failed");
                 }

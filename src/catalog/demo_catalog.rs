@@ -28,11 +28,7 @@ type Generations = &'static [(u16, u16)];
 const GENERATIONS: &[(&str, &str, Generations)] = &[
     ("Toyota", "Camry", &[(2012, 2017), (2018, 2024)]),
     ("Toyota", "Corolla", &[(2014, 2019), (2020, 2024)]),
-    (
-        "Toyota",
-        "Land Cruiser",
-        &[(2008, 2015), (2016, 2021), (2022, 2024)],
-    ),
+    ("Toyota", "Land Cruiser", &[(2008, 2015), (2016, 2021), (2022, 2024)]),
     ("Toyota", "Hilux", &[(2006, 2015), (2016, 2024)]),
     ("Toyota", "Yaris", &[(2013, 2018), (2019, 2024)]),
     ("Toyota", "Prado", &[(2010, 2017), (2018, 2024)]),
@@ -53,11 +49,7 @@ const GENERATIONS: &[(&str, &str, Generations)] = &[
     ("Hyundai", "Sonata", &[(2015, 2019), (2020, 2024)]),
     ("Hyundai", "Tucson", &[(2016, 2021), (2022, 2024)]),
     ("Hyundai", "Azera", &[(2012, 2017), (2018, 2022)]),
-    (
-        "Hyundai",
-        "Santa Fe",
-        &[(2013, 2018), (2019, 2023), (2024, 2024)],
-    ),
+    ("Hyundai", "Santa Fe", &[(2013, 2018), (2019, 2023), (2024, 2024)]),
     ("Kia", "Cerato", &[(2014, 2018), (2019, 2024)]),
     ("Kia", "Optima", &[(2016, 2020)]),
     ("Kia", "Sportage", &[(2016, 2021), (2022, 2024)]),
@@ -117,58 +109,17 @@ const MAKE_NUMBER_FORMATS: &[(&str, NumberFormat)] = &[
 
 /// Aftermarket brands that print their own (cross-reference) numbers, by category.
 const AFTERMARKET: &[(&str, &[(&str, NumberFormat)])] = &[
-    (
-        "spark-plug",
-        &[("NGK", NumberFormat::Ngk), ("Denso", NumberFormat::Denso)],
-    ),
-    (
-        "oil-filter",
-        &[
-            ("Mann", NumberFormat::Mann),
-            ("Mahle", NumberFormat::Mahle),
-            ("Bosch", NumberFormat::Bosch),
-        ],
-    ),
-    (
-        "air-filter",
-        &[("Mann", NumberFormat::Mann), ("Bosch", NumberFormat::Bosch)],
-    ),
-    (
-        "brake-pads",
-        &[
-            ("Brembo", NumberFormat::Brembo),
-            ("TRW", NumberFormat::Trw),
-            ("Akebono", NumberFormat::Akebono),
-        ],
-    ),
+    ("spark-plug", &[("NGK", NumberFormat::Ngk), ("Denso", NumberFormat::Denso)]),
+    ("oil-filter", &[("Mann", NumberFormat::Mann), ("Mahle", NumberFormat::Mahle), ("Bosch", NumberFormat::Bosch)]),
+    ("air-filter", &[("Mann", NumberFormat::Mann), ("Bosch", NumberFormat::Bosch)]),
+    ("brake-pads", &[("Brembo", NumberFormat::Brembo), ("TRW", NumberFormat::Trw), ("Akebono", NumberFormat::Akebono)]),
     ("brake-disc", &[("Brembo", NumberFormat::Brembo)]),
-    (
-        "shock-absorber",
-        &[("KYB", NumberFormat::Kyb), ("Monroe", NumberFormat::Monroe)],
-    ),
-    (
-        "battery",
-        &[
-            ("Varta", NumberFormat::Varta),
-            ("AC Delco", NumberFormat::AcDelco),
-        ],
-    ),
-    (
-        "wiper-blade",
-        &[
-            ("Bosch", NumberFormat::Bosch),
-            ("Valeo", NumberFormat::Valeo),
-        ],
-    ),
+    ("shock-absorber", &[("KYB", NumberFormat::Kyb), ("Monroe", NumberFormat::Monroe)]),
+    ("battery", &[("Varta", NumberFormat::Varta), ("AC Delco", NumberFormat::AcDelco)]),
+    ("wiper-blade", &[("Bosch", NumberFormat::Bosch), ("Valeo", NumberFormat::Valeo)]),
     ("timing-belt", &[("Gates", NumberFormat::Gates)]),
     ("water-pump", &[("Aisin", NumberFormat::Aisin)]),
-    (
-        "clutch-kit",
-        &[
-            ("Exedy", NumberFormat::Exedy),
-            ("Valeo", NumberFormat::Valeo),
-        ],
-    ),
+    ("clutch-kit", &[("Exedy", NumberFormat::Exedy), ("Valeo", NumberFormat::Valeo)]),
 ];
 
 /// Typical asking price in SAR of a mid-range new part, before the per-listing spread.
@@ -281,9 +232,7 @@ const SELLER_NAMES: &[&str] = &[
 ];
 
 /// Short vowel marks some writers add, fatha to shadda.
-const HARAKAT: &[char] = &[
-    '\u{064E}', '\u{064F}', '\u{0650}', '\u{0652}', '\u{064B}', '\u{0651}',
-];
+const HARAKAT: &[char] = &['\u{064E}', '\u{064F}', '\u{0650}', '\u{0652}', '\u{064B}', '\u{0651}'];
 const TATWEEL: char = '\u{0640}';
 /// Letters that do not join the next one, so tatweel after them would never be typed.
 const NON_JOINING: &[char] = &['ا', 'أ', 'إ', 'آ', 'د', 'ذ', 'ر', 'ز', 'و', 'ة', 'ى'];
@@ -316,16 +265,8 @@ impl DemoCatalog {
         // depend on the seller count.
         let families = Family::all(&words, &mut StdRng::seed_from_u64(seed ^ 0x5EED_FA41));
         let mut rng = StdRng::seed_from_u64(seed);
-        let sellers = (0..sellers.max(1))
-            .map(|i| Seller::random(&mut rng, &words, i))
-            .collect();
-        DemoCatalog {
-            rng,
-            remaining: listings,
-            words,
-            families,
-            sellers,
-        }
+        let sellers = (0..sellers.max(1)).map(|i| Seller::random(&mut rng, &words, i)).collect();
+        DemoCatalog { rng, remaining: listings, words, families, sellers }
     }
 
     /// Draws the seller of the next listing.
@@ -344,13 +285,7 @@ impl DemoCatalog {
     /// Generates one listing.
     fn listing(&mut self) -> Value {
         let seller_index = self.pick_seller();
-        let Self {
-            rng,
-            words,
-            families,
-            sellers,
-            ..
-        } = self;
+        let Self { rng, words, families, sellers, .. } = self;
         let seller = &mut sellers[seller_index];
         seller.listed += 1;
         let sku = format!("{}-{:06}", seller.external_id, seller.listed);
@@ -371,11 +306,7 @@ impl DemoCatalog {
             brand = Some(format!("{} Genuine", make.name));
         }
         // An aftermarket listing is titled with the brand's own number.
-        let title_number = if brand.is_some() && typed.len() > 1 {
-            &typed[1]
-        } else {
-            &typed[0]
-        };
+        let title_number = if brand.is_some() && typed.len() > 1 { &typed[1] } else { &typed[0] };
 
         let parts = TitleParts {
             category,
@@ -404,11 +335,7 @@ impl DemoCatalog {
             ConditionKind::Used => 1,
             _ => *pick(rng, &[0, 1, 1, 2, 3, 5, 10, 25]),
         };
-        let city = if rng.random_bool(0.9) {
-            seller.city
-        } else {
-            pick_str(rng, &words.cities)
-        };
+        let city = if rng.random_bool(0.9) { seller.city } else { pick_str(rng, &words.cities) };
         let photos: Vec<Value> = (0..rng.random_range(0..=4u8))
             .map(|k| {
                 let mut url = String::with_capacity(PHOTO_BASE.len() + sku.len() + 8);
@@ -531,14 +458,8 @@ impl Words {
             .collect();
         let makes = vocab.makes().iter().map(MakeWords::new).collect();
         let conditions = ConditionKind::ALL.map(|kind| {
-            let terms = vocab
-                .condition(kind.slug())
-                .map(|c| c.terms.as_slice())
-                .unwrap_or_default();
-            ConditionWords {
-                arabic: arabic_or(terms, kind.slug_ar()),
-                english: english_or(terms, kind.slug()),
-            }
+            let terms = vocab.condition(kind.slug()).map(|c| c.terms.as_slice()).unwrap_or_default();
+            ConditionWords { arabic: arabic_or(terms, kind.slug_ar()), english: english_or(terms, kind.slug()) }
         });
         Words {
             categories,
@@ -559,11 +480,7 @@ impl MakeWords {
             english: english_or(&make.spellings, &make.name),
             format: lookup(MAKE_NUMBER_FORMATS, &make.name).unwrap_or(NumberFormat::Toyota),
             premium: PREMIUM_MAKES.contains(&make.name.as_str()),
-            models: make
-                .models
-                .iter()
-                .map(|model| ModelWords::new(make, model))
-                .collect(),
+            models: make.models.iter().map(|model| ModelWords::new(make, model)).collect(),
         }
     }
 }
@@ -582,10 +499,7 @@ impl ModelWords {
 
 /// The generation table of a model, if [`GENERATIONS`] has one.
 fn generations_of(make: &str, model: &str) -> Option<Generations> {
-    GENERATIONS
-        .iter()
-        .find(|(mk, md, _)| *mk == make && *md == model)
-        .map(|(_, _, generations)| *generations)
+    GENERATIONS.iter().find(|(mk, md, _)| *mk == make && *md == model).map(|(_, _, generations)| *generations)
 }
 
 /// The value for `key` in a small static table.
@@ -599,30 +513,14 @@ fn is_arabic_letter(c: char) -> bool {
 
 /// The Arabic-script spellings, or `fallback` if there are none.
 fn arabic_or(spellings: &'static [String], fallback: &'static str) -> Vec<&'static str> {
-    let found: Vec<&str> = spellings
-        .iter()
-        .filter(|s| s.chars().any(is_arabic_letter))
-        .map(String::as_str)
-        .collect();
-    if found.is_empty() {
-        vec![fallback]
-    } else {
-        found
-    }
+    let found: Vec<&str> = spellings.iter().filter(|s| s.chars().any(is_arabic_letter)).map(String::as_str).collect();
+    if found.is_empty() { vec![fallback] } else { found }
 }
 
 /// The ASCII spellings, or `fallback` if there are none.
 fn english_or(spellings: &'static [String], fallback: &'static str) -> Vec<&'static str> {
-    let found: Vec<&str> = spellings
-        .iter()
-        .filter(|s| s.is_ascii())
-        .map(String::as_str)
-        .collect();
-    if found.is_empty() {
-        vec![fallback]
-    } else {
-        found
-    }
+    let found: Vec<&str> = spellings.iter().filter(|s| s.is_ascii()).map(String::as_str).collect();
+    if found.is_empty() { vec![fallback] } else { found }
 }
 
 /// A uniformly chosen element; every table picked from here is non-empty.
@@ -636,17 +534,8 @@ fn pick_str<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
 }
 
 /// The canonical name most of the time, otherwise any of the spellings people use.
-fn name_or_spelling(
-    rng: &mut StdRng,
-    canonical: &'static str,
-    spellings: &[&'static str],
-    p: f64,
-) -> &'static str {
-    if rng.random_bool(p) {
-        canonical
-    } else {
-        pick_str(rng, spellings)
-    }
+fn name_or_spelling(rng: &mut StdRng, canonical: &'static str, spellings: &[&'static str], p: f64) -> &'static str {
+    if rng.random_bool(p) { canonical } else { pick_str(rng, spellings) }
 }
 
 /// A seller of the demo market.
@@ -665,22 +554,13 @@ impl Seller {
         let external_id = format!("S{index:04}");
         let city_index = rng.random_range(0..words.cities.len());
         let city = words.cities[city_index];
-        let mut name = format!(
-            "{} {}",
-            pick_str(rng, SELLER_WORDS),
-            pick_str(rng, SELLER_NAMES)
-        );
+        let mut name = format!("{} {}", pick_str(rng, SELLER_WORDS), pick_str(rng, SELLER_NAMES));
         if rng.random_bool(0.25) {
             name.push_str(" - ");
             name.push_str(words.cities_ar[city_index]);
         }
         let record = json!({"external_id": external_id, "name": name, "city": city});
-        Seller {
-            external_id,
-            city,
-            record,
-            listed: 0,
-        }
+        Seller { external_id, city, record, listed: 0 }
     }
 }
 
@@ -1048,19 +928,9 @@ impl TitleParts<'_> {
         }
         title.push_str(pick_str(rng, &self.category.english));
         title.push(' ');
-        title.push_str(name_or_spelling(
-            rng,
-            self.make.name,
-            &self.make.english,
-            0.6,
-        ));
+        title.push_str(name_or_spelling(rng, self.make.name, &self.make.english, 0.6));
         title.push(' ');
-        title.push_str(name_or_spelling(
-            rng,
-            self.model.name,
-            &self.model.english,
-            0.6,
-        ));
+        title.push_str(name_or_spelling(rng, self.model.name, &self.model.english, 0.6));
         title.push(' ');
         title.push_str(&english_years(rng, self.years));
         if rng.random_bool(0.4) {
@@ -1071,11 +941,7 @@ impl TitleParts<'_> {
             title.push(' ');
             title.push_str(self.number);
         }
-        if rng.random_bool(0.5) {
-            capitalize_words(&title)
-        } else {
-            title
-        }
+        if rng.random_bool(0.5) { capitalize_words(&title) } else { title }
     }
 
     fn mixed(&self, rng: &mut StdRng) -> String {
@@ -1131,20 +997,12 @@ fn arabic_years(rng: &mut StdRng, (y1, y2): (u16, u16)) -> String {
             _ => format!("موديل {}", rng.random_range(y1..=y2)),
         }
     };
-    if rng.random_bool(0.2) {
-        to_arabic_indic(&text)
-    } else {
-        text
-    }
+    if rng.random_bool(0.2) { to_arabic_indic(&text) } else { text }
 }
 
 /// `2018-2024`, or the single year of a one-year generation.
 fn year_span((y1, y2): (u16, u16)) -> String {
-    if y1 == y2 {
-        y1.to_string()
-    } else {
-        format!("{y1}-{y2}")
-    }
+    if y1 == y2 { y1.to_string() } else { format!("{y1}-{y2}") }
 }
 
 fn english_years(rng: &mut StdRng, (y1, y2): (u16, u16)) -> String {
@@ -1172,11 +1030,7 @@ fn capitalize_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at_word_start = true;
     for c in text.chars() {
-        out.push(if at_word_start {
-            c.to_ascii_uppercase()
-        } else {
-            c
-        });
+        out.push(if at_word_start { c.to_ascii_uppercase() } else { c });
         at_word_start = c == ' ';
     }
     out
@@ -1225,19 +1079,16 @@ fn noisy_arabic(rng: &mut StdRng, text: &str, level: f64) -> String {
         let (Some(first), Some(last)) = (w.chars().next(), w.chars().next_back()) else {
             continue;
         };
-        let (len, arabic) = w.chars().fold((0, false), |(n, arabic), c| {
-            (n + 1, arabic || is_arabic_letter(c))
-        });
+        let (len, arabic) = w.chars().fold((0, false), |(n, arabic), c| (n + 1, arabic || is_arabic_letter(c)));
         if level <= 0.0 || !arabic {
             out.push_str(w);
             continue;
         }
         // Decide every change first: most words come through untouched and are then
         // copied as they are, which keeps the generator fast.
-        let harakah = (len > 2 && rng.random_bool(0.25 * level))
-            .then(|| (rng.random_range(1..len), *pick(rng, HARAKAT)));
-        let tatweel =
-            (len > 3 && rng.random_bool(0.10 * level)).then(|| rng.random_range(1..len - 1));
+        let harakah =
+            (len > 2 && rng.random_bool(0.25 * level)).then(|| (rng.random_range(1..len), *pick(rng, HARAKAT)));
+        let tatweel = (len > 3 && rng.random_bool(0.10 * level)).then(|| rng.random_range(1..len - 1));
         let new_first = match first {
             'أ' | 'إ' | 'آ' if rng.random_bool(0.5 * level) => Some('ا'),
             'ا' if rng.random_bool(0.15 * level) => Some(*pick(rng, &['أ', 'إ'])),
@@ -1262,9 +1113,7 @@ fn noisy_arabic(rng: &mut StdRng, text: &str, level: f64) -> String {
         }
         // Insert from the back so the earlier position stays valid; a mark only
         // follows a letter, and tatweel only a letter that joins the next one.
-        let tatweel = tatweel.filter(|&pos| {
-            is_arabic_letter(word[pos - 1]) && !NON_JOINING.contains(&word[pos - 1])
-        });
+        let tatweel = tatweel.filter(|&pos| is_arabic_letter(word[pos - 1]) && !NON_JOINING.contains(&word[pos - 1]));
         let harakah = harakah.filter(|&(pos, _)| is_arabic_letter(word[pos - 1]));
         let mut inserts = [harakah, tatweel.map(|pos| (pos, TATWEEL))];
         inserts.sort_by_key(|insert| std::cmp::Reverse(insert.map(|(pos, _)| pos)));
@@ -1317,9 +1166,9 @@ mod tests {
     /// not make an Arabic title mixed.
     fn script(title: &str) -> TitleStyle {
         let arabic = title.chars().any(is_arabic_letter);
-        let latin = title.split_whitespace().any(|w| {
-            w.chars().any(|c| c.is_ascii_alphabetic()) && !w.chars().any(|c| c.is_ascii_digit())
-        });
+        let latin = title
+            .split_whitespace()
+            .any(|w| w.chars().any(|c| c.is_ascii_alphabetic()) && !w.chars().any(|c| c.is_ascii_digit()));
         match (arabic, latin) {
             (true, false) => TitleStyle::Arabic,
             (false, _) => TitleStyle::English,
@@ -1388,10 +1237,7 @@ mod tests {
             let external_id = seller["external_id"].as_str().expect("seller id");
             assert!(!seller["name"].as_str().expect("seller name").is_empty());
             let seller_city = seller["city"].as_str().expect("seller city");
-            assert_eq!(
-                vocab.city(seller_city).map(|c| c.name.as_str()),
-                Some(seller_city)
-            );
+            assert_eq!(vocab.city(seller_city).map(|c| c.name.as_str()), Some(seller_city));
 
             let sku = record["sku"].as_str().expect("sku");
             assert!((1..=64).contains(&sku.len()), "{sku}");
@@ -1401,13 +1247,7 @@ mod tests {
             let title = title(&record);
             assert!((1..=300).contains(&title.chars().count()), "{title}");
             if let Some(title_ar) = record.get("title_ar") {
-                assert!(
-                    title_ar
-                        .as_str()
-                        .expect("title_ar")
-                        .chars()
-                        .any(is_arabic_letter)
-                );
+                assert!(title_ar.as_str().expect("title_ar").chars().any(is_arabic_letter));
             }
             let description = record["description"].as_str().expect("description");
             assert!(description.chars().count() <= 5_000);
@@ -1428,18 +1268,11 @@ mod tests {
 
             let numbers = record["oem_numbers"].as_array().expect("oem_numbers");
             assert!(!numbers.is_empty());
-            assert!(
-                numbers
-                    .iter()
-                    .all(|n| n.as_str().is_some_and(|n| !n.is_empty()))
-            );
+            assert!(numbers.iter().all(|n| n.as_str().is_some_and(|n| !n.is_empty())));
             assert!(record["brand"].is_null() || record["brand"].is_string());
 
             let condition = record["condition"].as_str().expect("condition");
-            assert!(
-                ["new", "used", "refurbished"].contains(&condition),
-                "{condition}"
-            );
+            assert!(["new", "used", "refurbished"].contains(&condition), "{condition}");
             let price = record["price_sar"].as_str().expect("price_sar");
             assert!(is_price(price), "bad price {price}");
             assert!(record["quantity"].is_u64(), "quantity is an integer >= 0");
@@ -1481,11 +1314,7 @@ mod tests {
     fn zero_sellers_still_gives_every_listing_a_seller() {
         let records = catalog(10, 0, 1);
         assert_eq!(records.len(), 10);
-        assert!(
-            records
-                .iter()
-                .all(|r| r["seller"]["external_id"] == "S0000")
-        );
+        assert!(records.iter().all(|r| r["seller"]["external_id"] == "S0000"));
     }
 
     #[test]
@@ -1499,10 +1328,7 @@ mod tests {
         assert!((0.12..0.30).contains(&mixed), "mixed {mixed}");
         // Only English titles get an Arabic one beside them.
         assert!(
-            records
-                .iter()
-                .filter(|r| r.get("title_ar").is_some())
-                .all(|r| script(title(r)) == TitleStyle::English)
+            records.iter().filter(|r| r.get("title_ar").is_some()).all(|r| script(title(r)) == TitleStyle::English)
         );
         assert!(share(&records, |r| r.get("title_ar").is_some()) > 0.05);
     }
@@ -1510,9 +1336,7 @@ mod tests {
     #[test]
     fn about_one_record_in_seven_leaves_fitment_to_the_title() {
         let records = catalog(5_000, 50, 13);
-        let empty = share(&records, |r| {
-            r["fitment"].as_array().is_some_and(Vec::is_empty)
-        });
+        let empty = share(&records, |r| r["fitment"].as_array().is_some_and(Vec::is_empty));
         assert!((0.10..0.20).contains(&empty), "empty fitment {empty}");
     }
 
@@ -1520,10 +1344,7 @@ mod tests {
     fn arabic_titles_carry_the_noise_of_real_writing() {
         let records = catalog(5_000, 50, 17);
         let has = |pattern: fn(char) -> bool| records.iter().any(|r| title(r).chars().any(pattern));
-        assert!(
-            has(|c| ('\u{0660}'..='\u{0669}').contains(&c)),
-            "arabic-indic digits"
-        );
+        assert!(has(|c| ('\u{0660}'..='\u{0669}').contains(&c)), "arabic-indic digits");
         assert!(has(|c| HARAKAT.contains(&c)), "diacritics");
         assert!(has(|c| c == TATWEEL), "tatweel");
         let models_with_lam: HashSet<String> = Vocabulary::builtin()
@@ -1534,9 +1355,7 @@ mod tests {
             .map(|spelling| with_lam(spelling))
             .collect();
         assert!(
-            records
-                .iter()
-                .any(|r| title(r).split(' ').any(|w| models_with_lam.contains(w))),
+            records.iter().any(|r| title(r).split(' ').any(|w| models_with_lam.contains(w))),
             "a model with the preposition ل"
         );
     }
@@ -1551,32 +1370,17 @@ mod tests {
         let any = |f: fn(&str) -> bool| numbers.iter().any(|n| f(n));
         assert!(any(|n| n.contains('-')), "with dashes");
         assert!(any(|n| n.contains(' ')), "with spaces");
-        assert!(
-            any(|n| n.len() >= 10 && n.bytes().all(|b| b.is_ascii_alphanumeric())),
-            "compact"
-        );
-        assert!(
-            any(|n| n.bytes().any(|b| b.is_ascii_lowercase())),
-            "lowercased"
-        );
+        assert!(any(|n| n.len() >= 10 && n.bytes().all(|b| b.is_ascii_alphanumeric())), "compact");
+        assert!(any(|n| n.bytes().any(|b| b.is_ascii_lowercase())), "lowercased");
         // Each make's own shape shows up: Toyota's `04152-YZZA1`, Mercedes' `A271 180 01 09`.
-        assert!(
-            any(|n| n.len() == 11 && n.as_bytes()[5] == b'-'),
-            "toyota style"
-        );
-        assert!(any(|n| n.starts_with('A')
-            && n.len() == 14
-            && n.matches(' ').count() == 3));
+        assert!(any(|n| n.len() == 11 && n.as_bytes()[5] == b'-'), "toyota style");
+        assert!(any(|n| n.starts_with('A') && n.len() == 14 && n.matches(' ').count() == 3));
     }
 
     #[test]
     fn every_vocabulary_model_has_generations_and_every_make_a_number_format() {
         for make in Vocabulary::builtin().makes() {
-            assert!(
-                lookup(MAKE_NUMBER_FORMATS, &make.name).is_some(),
-                "no part-number format for {}",
-                make.name
-            );
+            assert!(lookup(MAKE_NUMBER_FORMATS, &make.name).is_some(), "no part-number format for {}", make.name);
             for model in &make.models {
                 let generations = generations_of(&make.name, &model.name)
                     .unwrap_or_else(|| panic!("no generations for {} {}", make.name, model.name));
@@ -1590,12 +1394,7 @@ mod tests {
     fn arabic_titles_use_arabic_names_and_english_titles_ascii_ones() {
         let words = Words::from_vocabulary(Vocabulary::builtin());
         for category in &words.categories {
-            assert!(
-                category
-                    .arabic
-                    .iter()
-                    .all(|t| t.chars().any(is_arabic_letter))
-            );
+            assert!(category.arabic.iter().all(|t| t.chars().any(is_arabic_letter)));
             assert!(category.english.iter().all(|t| t.is_ascii()));
         }
         for make in &words.makes {

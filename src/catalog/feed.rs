@@ -123,14 +123,8 @@ pub struct ListingInput {
 /// What an accepted feed line asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeedChange {
-    Upsert {
-        seller: Option<SellerInput>,
-        listing: Box<ListingInput>,
-    },
-    Delete {
-        seller: Option<SellerInput>,
-        sku: String,
-    },
+    Upsert { seller: Option<SellerInput>, listing: Box<ListingInput> },
+    Delete { seller: Option<SellerInput>, sku: String },
 }
 
 impl FeedChange {
@@ -143,9 +137,7 @@ impl FeedChange {
 
     pub fn seller(&self) -> Option<&SellerInput> {
         match self {
-            FeedChange::Upsert { seller, .. } | FeedChange::Delete { seller, .. } => {
-                seller.as_ref()
-            }
+            FeedChange::Upsert { seller, .. } | FeedChange::Delete { seller, .. } => seller.as_ref(),
         }
     }
 }
@@ -161,10 +153,7 @@ pub struct LineRejection {
 impl LineRejection {
     /// A rejection of the whole line, before any field could be read.
     pub fn whole_line(reason: impl Into<String>) -> LineRejection {
-        LineRejection {
-            sku: None,
-            errors: vec![FieldError::new("line", reason)],
-        }
+        LineRejection { sku: None, errors: vec![FieldError::new("line", reason)] }
     }
 
     /// One report entry per failing field of line `line`.
@@ -172,12 +161,7 @@ impl LineRejection {
         let sku = self.sku;
         self.errors
             .into_iter()
-            .map(|e| RejectedLine {
-                line,
-                sku: sku.clone(),
-                field: e.field,
-                reason: e.reason,
-            })
+            .map(|e| RejectedLine { line, sku: sku.clone(), field: e.field, reason: e.reason })
             .collect()
     }
 }
@@ -196,28 +180,17 @@ pub struct RejectedLine {
 }
 
 impl RejectedLine {
-    pub fn new(
-        line: u64,
-        sku: Option<String>,
-        field: impl Into<String>,
-        reason: impl Into<String>,
-    ) -> RejectedLine {
-        RejectedLine {
-            line,
-            sku,
-            field: field.into(),
-            reason: reason.into(),
-        }
+    pub fn new(line: u64, sku: Option<String>, field: impl Into<String>, reason: impl Into<String>) -> RejectedLine {
+        RejectedLine { line, sku, field: field.into(), reason: reason.into() }
     }
 }
 
 /// Parses and validates one feed line.
 pub fn parse_line(bytes: &[u8]) -> Result<FeedChange, LineRejection> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        LineRejection::whole_line(format!("is not valid UTF-8 (byte {})", e.valid_up_to()))
-    })?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| LineRejection::whole_line(format!("is not valid JSON: {e}")))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| LineRejection::whole_line(format!("is not valid UTF-8 (byte {})", e.valid_up_to())))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| LineRejection::whole_line(format!("is not valid JSON: {e}")))?;
     parse_value(value)
 }
 
@@ -227,15 +200,11 @@ pub fn parse_value(value: Value) -> Result<FeedChange, LineRejection> {
     if !value.is_object() {
         return Err(LineRejection::whole_line("must be a JSON object"));
     }
-    let record: FeedRecord =
-        serde_path_to_error::deserialize(value).map_err(|e| LineRejection {
-            sku: sku_hint.clone(),
-            errors: vec![FieldError::new(e.path().to_string(), e.inner().to_string())],
-        })?;
-    record.into_change().map_err(|errors| LineRejection {
-        sku: sku_hint,
-        errors,
-    })
+    let record: FeedRecord = serde_path_to_error::deserialize(value).map_err(|e| LineRejection {
+        sku: sku_hint.clone(),
+        errors: vec![FieldError::new(e.path().to_string(), e.inner().to_string())],
+    })?;
+    record.into_change().map_err(|errors| LineRejection { sku: sku_hint, errors })
 }
 
 impl FeedRecord {
@@ -252,41 +221,19 @@ impl FeedRecord {
         let listing = ListingInput {
             sku: self.sku.expect("validated").trim().to_string(),
             title: collapse_spaces(&self.title.expect("validated")),
-            title_ar: self
-                .title_ar
-                .map(|t| collapse_spaces(&t))
-                .filter(|t| !t.is_empty()),
+            title_ar: self.title_ar.map(|t| collapse_spaces(&t)).filter(|t| !t.is_empty()),
             description: sanitize_html(self.description.as_deref().unwrap_or("").trim()),
-            category: self
-                .category
-                .expect("validated")
-                .trim()
-                .to_ascii_lowercase(),
-            fitment: self
-                .fitment
-                .unwrap_or_default()
-                .iter()
-                .map(|f| canonical_fitment(vocab, f))
-                .collect(),
+            category: self.category.expect("validated").trim().to_ascii_lowercase(),
+            fitment: self.fitment.unwrap_or_default().iter().map(|f| canonical_fitment(vocab, f)).collect(),
             oem_numbers: dedup_trimmed(self.oem_numbers.unwrap_or_default()),
-            brand: self
-                .brand
-                .map(|b| collapse_spaces(&b))
-                .filter(|b| !b.is_empty()),
-            condition: self
-                .condition
-                .expect("validated")
-                .trim()
-                .to_ascii_lowercase(),
+            brand: self.brand.map(|b| collapse_spaces(&b)).filter(|b| !b.is_empty()),
+            condition: self.condition.expect("validated").trim().to_ascii_lowercase(),
             price_sar,
             quantity: i32::try_from(self.quantity.expect("validated")).expect("range-checked"),
             city: canonical_city(vocab, self.city.as_deref().expect("validated")),
             photos: dedup_trimmed(self.photos.unwrap_or_default()),
         };
-        Ok(FeedChange::Upsert {
-            seller,
-            listing: Box::new(listing),
-        })
+        Ok(FeedChange::Upsert { seller, listing: Box::new(listing) })
     }
 
     fn into_delete(self) -> Result<FeedChange, Vec<FieldError>> {
@@ -312,11 +259,7 @@ impl FeedRecord {
             },
             None => None,
         };
-        if errors.is_empty() {
-            Ok(FeedChange::Delete { seller, sku })
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(FeedChange::Delete { seller, sku }) } else { Err(errors) }
     }
 }
 
@@ -324,30 +267,17 @@ fn normalize_seller(seller: FeedSeller) -> Result<SellerInput, Vec<FieldError>> 
     let vocab = Vocabulary::builtin();
     let external_id = seller.external_id.trim().to_string();
     if external_id.is_empty() {
-        return Err(vec![FieldError::new(
-            "seller.external_id",
-            "must not be blank",
-        )]);
+        return Err(vec![FieldError::new("seller.external_id", "must not be blank")]);
     }
     Ok(SellerInput {
-        name: seller
-            .name
-            .map(|n| collapse_spaces(&n))
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| external_id.clone()),
-        city: seller
-            .city
-            .map(|c| canonical_city(vocab, &c))
-            .unwrap_or_default(),
+        name: seller.name.map(|n| collapse_spaces(&n)).filter(|n| !n.is_empty()).unwrap_or_else(|| external_id.clone()),
+        city: seller.city.map(|c| canonical_city(vocab, &c)).unwrap_or_default(),
         external_id,
     })
 }
 
 fn prefix_fields(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
-    errors
-        .into_iter()
-        .map(|e| FieldError::new(format!("{prefix}.{}", e.field), e.reason))
-        .collect()
+    errors.into_iter().map(|e| FieldError::new(format!("{prefix}.{}", e.field), e.reason)).collect()
 }
 
 /// Parses a SAR amount given as a decimal string (or, leniently, a JSON number).
@@ -357,8 +287,7 @@ pub fn parse_price(value: &Value) -> Result<Decimal, String> {
         Value::Number(n) => n.to_string(),
         _ => return Err("must be a decimal string such as \"45.00\"".into()),
     };
-    let price = Decimal::from_str_exact(&text)
-        .map_err(|_| format!("\"{text}\" is not a decimal amount"))?;
+    let price = Decimal::from_str_exact(&text).map_err(|_| format!("\"{text}\" is not a decimal amount"))?;
     if price.scale() > 2 && price.normalize().scale() > 2 {
         return Err("must have at most 2 decimal places".into());
     }
@@ -378,21 +307,14 @@ fn canonical_fitment(vocab: &Vocabulary, fitment: &FeedFitment) -> Fitment {
     let make_text = collapse_spaces(&fitment.make);
     let model_text = collapse_spaces(&fitment.model);
     let make = vocab.makes().iter().find(|m| {
-        m.name.eq_ignore_ascii_case(&make_text)
-            || m.spellings
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(&make_text))
+        m.name.eq_ignore_ascii_case(&make_text) || m.spellings.iter().any(|s| s.eq_ignore_ascii_case(&make_text))
     });
     let (make, model) = match make {
         Some(make) => {
             let model = make
                 .model(&model_text)
                 .or_else(|| {
-                    make.models.iter().find(|m| {
-                        m.spellings
-                            .iter()
-                            .any(|s| s.eq_ignore_ascii_case(&model_text))
-                    })
+                    make.models.iter().find(|m| m.spellings.iter().any(|s| s.eq_ignore_ascii_case(&model_text)))
                 })
                 .map(|m| m.name.clone())
                 .unwrap_or(model_text);
@@ -401,12 +323,7 @@ fn canonical_fitment(vocab: &Vocabulary, fitment: &FeedFitment) -> Fitment {
         None => (make_text, model_text),
     };
     // Range-checked by validation, so the narrowing cannot fail.
-    Fitment {
-        make,
-        model,
-        year_from: fitment.year_from as i16,
-        year_to: fitment.year_to as i16,
-    }
+    Fitment { make, model, year_from: fitment.year_from as i16, year_to: fitment.year_to as i16 }
 }
 
 fn canonical_city(vocab: &Vocabulary, city: &str) -> String {
@@ -414,10 +331,7 @@ fn canonical_city(vocab: &Vocabulary, city: &str) -> String {
     vocab
         .cities()
         .iter()
-        .find(|c| {
-            c.name.eq_ignore_ascii_case(&city)
-                || c.spellings.iter().any(|s| s.eq_ignore_ascii_case(&city))
-        })
+        .find(|c| c.name.eq_ignore_ascii_case(&city) || c.spellings.iter().any(|s| s.eq_ignore_ascii_case(&city)))
         .map(|c| c.name.clone())
         .unwrap_or(city)
 }
@@ -438,8 +352,7 @@ fn dedup_trimmed(items: Vec<String>) -> Vec<String> {
 }
 
 fn has_forbidden_control(text: &str, allow_newlines: bool) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\t' | '\r')))
+    text.chars().any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\t' | '\r')))
 }
 
 fn single_line(text: &str) -> Result<(), ValidationError> {
@@ -447,16 +360,14 @@ fn single_line(text: &str) -> Result<(), ValidationError> {
         return Err(ValidationError::new("blank").with_message("must not be blank".into()));
     }
     if has_forbidden_control(text, false) {
-        return Err(ValidationError::new("control")
-            .with_message("must not contain control characters".into()));
+        return Err(ValidationError::new("control").with_message("must not contain control characters".into()));
     }
     Ok(())
 }
 
 fn multi_line(text: &str) -> Result<(), ValidationError> {
     if has_forbidden_control(text, true) {
-        return Err(ValidationError::new("control")
-            .with_message("must not contain control characters".into()));
+        return Err(ValidationError::new("control").with_message("must not contain control characters".into()));
     }
     Ok(())
 }
@@ -464,33 +375,28 @@ fn multi_line(text: &str) -> Result<(), ValidationError> {
 fn known_category(slug: &str) -> Result<(), ValidationError> {
     match Vocabulary::builtin().category(&slug.trim().to_ascii_lowercase()) {
         Some(_) => Ok(()),
-        None => Err(ValidationError::new("unknown").with_message(
-            format!("unknown category \"{slug}\"; see GET /api/v1/categories").into(),
-        )),
+        None => Err(ValidationError::new("unknown")
+            .with_message(format!("unknown category \"{slug}\"; see GET /api/v1/categories").into())),
     }
 }
 
 fn known_condition(condition: &str) -> Result<(), ValidationError> {
     match Vocabulary::builtin().condition(&condition.trim().to_ascii_lowercase()) {
         Some(_) => Ok(()),
-        None => Err(ValidationError::new("unknown")
-            .with_message("must be one of new, used, refurbished".into())),
+        None => Err(ValidationError::new("unknown").with_message("must be one of new, used, refurbished".into())),
     }
 }
 
 fn price(value: &Value) -> Result<(), ValidationError> {
-    parse_price(value)
-        .map(|_| ())
-        .map_err(|reason| ValidationError::new("price").with_message(reason.into()))
+    parse_price(value).map(|_| ()).map_err(|reason| ValidationError::new("price").with_message(reason.into()))
 }
 
 fn part_numbers(numbers: &[String]) -> Result<(), ValidationError> {
     for number in numbers {
         let length = number.trim().chars().count();
         if length == 0 || length > 64 || has_forbidden_control(number, false) {
-            return Err(ValidationError::new("part_number").with_message(
-                format!("\"{number}\" must be 1 to 64 printable characters").into(),
-            ));
+            return Err(ValidationError::new("part_number")
+                .with_message(format!("\"{number}\" must be 1 to 64 printable characters").into()));
         }
         if !number.chars().any(char::is_alphanumeric) {
             return Err(ValidationError::new("part_number")
@@ -503,11 +409,9 @@ fn part_numbers(numbers: &[String]) -> Result<(), ValidationError> {
 fn photo_urls(urls: &[String]) -> Result<(), ValidationError> {
     for raw in urls {
         let ok = raw.len() <= 2048
-            && url::Url::parse(raw.trim())
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            && url::Url::parse(raw.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         if !ok {
-            return Err(ValidationError::new("url")
-                .with_message(format!("\"{raw}\" is not an http(s) URL").into()));
+            return Err(ValidationError::new("url").with_message(format!("\"{raw}\" is not an http(s) URL").into()));
         }
     }
     Ok(())
@@ -515,8 +419,7 @@ fn photo_urls(urls: &[String]) -> Result<(), ValidationError> {
 
 fn year_order(fitment: &FeedFitment) -> Result<(), ValidationError> {
     if fitment.year_from > fitment.year_to {
-        return Err(ValidationError::new("year_order")
-            .with_message("year_from must not be after year_to".into()));
+        return Err(ValidationError::new("year_order").with_message("year_from must not be after year_to".into()));
     }
     Ok(())
 }
@@ -553,19 +456,12 @@ mod tests {
     }
 
     fn rejected_fields(value: Value) -> Vec<String> {
-        parse_value(value)
-            .unwrap_err()
-            .errors
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
+        parse_value(value).unwrap_err().errors.into_iter().map(|e| e.field).collect()
     }
 
     #[test]
     fn a_valid_record_is_normalized() {
-        let FeedChange::Upsert { seller, listing } = parse_value(valid()).unwrap() else {
-            panic!("not an upsert")
-        };
+        let FeedChange::Upsert { seller, listing } = parse_value(valid()).unwrap() else { panic!("not an upsert") };
         assert_eq!(seller.unwrap().external_id, "S0001");
         assert_eq!(listing.fitment[0].make, "Toyota");
         assert_eq!(listing.fitment[0].model, "Camry");
@@ -642,30 +538,15 @@ mod tests {
     #[test]
     fn a_delete_needs_only_the_sku() {
         let change = parse_line(br#"{"sku": "A-1", "deleted": true}"#).unwrap();
-        assert_eq!(
-            change,
-            FeedChange::Delete {
-                seller: None,
-                sku: "A-1".into()
-            }
-        );
-        assert_eq!(
-            parse_line(br#"{"deleted": true}"#).unwrap_err().errors[0].field,
-            "sku"
-        );
+        assert_eq!(change, FeedChange::Delete { seller: None, sku: "A-1".into() });
+        assert_eq!(parse_line(br#"{"deleted": true}"#).unwrap_err().errors[0].field, "sku");
     }
 
     #[test]
     fn malformed_lines_are_rejected_as_a_whole() {
-        assert_eq!(
-            parse_line(b"{\"sku\": ").unwrap_err().errors[0].field,
-            "line"
-        );
+        assert_eq!(parse_line(b"{\"sku\": ").unwrap_err().errors[0].field, "line");
         assert_eq!(parse_line(b"[1,2]").unwrap_err().errors[0].field, "line");
-        assert_eq!(
-            parse_line(b"{\"sku\": \"\xff\xfe\"}").unwrap_err().errors[0].field,
-            "line"
-        );
+        assert_eq!(parse_line(b"{\"sku\": \"\xff\xfe\"}").unwrap_err().errors[0].field, "line");
     }
 
     #[test]
@@ -673,9 +554,7 @@ mod tests {
         let mut v = valid();
         v["fitment"][0]["make"] = json!("  Geely ");
         v["fitment"][0]["model"] = json!("Coolray");
-        let FeedChange::Upsert { listing, .. } = parse_value(v).unwrap() else {
-            panic!()
-        };
+        let FeedChange::Upsert { listing, .. } = parse_value(v).unwrap() else { panic!() };
         assert_eq!(listing.fitment[0].make, "Geely");
         assert_eq!(listing.fitment[0].model, "Coolray");
     }

@@ -45,11 +45,7 @@ pub fn lines_of<R: BufRead + Send + 'static>(
                 return if line.is_empty() && !too_long {
                     None
                 } else {
-                    Some(Ok(if too_long {
-                        RawLine::TooLong
-                    } else {
-                        RawLine::Bytes(line)
-                    }))
+                    Some(Ok(if too_long { RawLine::TooLong } else { RawLine::Bytes(line) }))
                 };
             }
             let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
@@ -114,36 +110,32 @@ where
     let started = Instant::now();
     let (tx, mut rx) = mpsc::channel::<io::Result<ParsedBatch>>(4);
     let batch_size = batch_size.max(1);
-    let parser = std::thread::Builder::new()
-        .name("feed-parser".into())
-        .spawn(move || {
-            let mut batch = Vec::with_capacity(batch_size);
-            for (index, line) in lines.enumerate() {
-                let number = index as u64 + 1;
-                let parsed = match line {
-                    Err(e) => {
-                        let _ = tx.blocking_send(Err(e));
-                        return;
-                    }
-                    Ok(RawLine::Bytes(bytes)) if bytes.iter().all(u8::is_ascii_whitespace) => {
-                        continue;
-                    }
-                    Ok(RawLine::Bytes(bytes)) => parse_line(&bytes),
-                    Ok(RawLine::TooLong) => Err(LineRejection::whole_line(format!(
-                        "is longer than {MAX_LINE_BYTES} bytes"
-                    ))),
-                };
-                batch.push((number, parsed));
-                if batch.len() == batch_size
-                    && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err()
-                {
+    let parser = std::thread::Builder::new().name("feed-parser".into()).spawn(move || {
+        let mut batch = Vec::with_capacity(batch_size);
+        for (index, line) in lines.enumerate() {
+            let number = index as u64 + 1;
+            let parsed = match line {
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
                     return;
                 }
+                Ok(RawLine::Bytes(bytes)) if bytes.iter().all(u8::is_ascii_whitespace) => {
+                    continue;
+                }
+                Ok(RawLine::Bytes(bytes)) => parse_line(&bytes),
+                Ok(RawLine::TooLong) => {
+                    Err(LineRejection::whole_line(format!("is longer than {MAX_LINE_BYTES} bytes")))
+                }
+            };
+            batch.push((number, parsed));
+            if batch.len() == batch_size && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err() {
+                return;
             }
-            if !batch.is_empty() {
-                let _ = tx.blocking_send(Ok(batch));
-            }
-        })?;
+        }
+        if !batch.is_empty() {
+            let _ = tx.blocking_send(Ok(batch));
+        }
+    })?;
 
     let mut report = ImportReport::default();
     let mut sellers = SellerCache::default();
@@ -172,32 +164,23 @@ where
             }
         }
         let mut tx = db.begin().await.context("starting a batch")?;
-        let ids = sellers
-            .resolve(&mut tx, &accepted)
-            .await
-            .context("writing sellers")?;
+        let ids = sellers.resolve(&mut tx, &accepted).await.context("writing sellers")?;
         let changes = accepted
             .into_iter()
             .map(|change| {
                 let seller_id = ids[&change.seller().expect("checked above").external_id];
                 match change {
-                    FeedChange::Upsert { listing, .. } => {
-                        SellerChange::Upsert { seller_id, listing }
-                    }
+                    FeedChange::Upsert { listing, .. } => SellerChange::Upsert { seller_id, listing },
                     FeedChange::Delete { sku, .. } => SellerChange::Delete { seller_id, sku },
                 }
             })
             .collect();
-        let outcome = apply_changes(&mut tx, changes)
-            .await
-            .context("writing listings")?;
+        let outcome = apply_changes(&mut tx, changes).await.context("writing listings")?;
         tx.commit().await.context("committing a batch")?;
         sellers.commit();
         report.outcome.add(outcome);
     }
-    parser
-        .join()
-        .map_err(|_| anyhow::anyhow!("the feed parser panicked"))?;
+    parser.join().map_err(|_| anyhow::anyhow!("the feed parser panicked"))?;
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -221,18 +204,11 @@ impl SellerCache {
         }
         let to_write: Vec<SellerInput> = wanted
             .values()
-            .filter(|s| {
-                self.known
-                    .get(&s.external_id)
-                    .is_none_or(|(_, known)| known != **s)
-            })
+            .filter(|s| self.known.get(&s.external_id).is_none_or(|(_, known)| known != **s))
             .map(|s| (*s).clone())
             .collect();
         let written = upsert_sellers(conn, &to_write).await?;
-        self.pending = to_write
-            .into_iter()
-            .map(|s| (written[&s.external_id], s))
-            .collect();
+        self.pending = to_write.into_iter().map(|s| (written[&s.external_id], s)).collect();
         let mut ids: HashMap<String, Uuid> = written;
         for external_id in wanted.keys() {
             if let Some((id, _)) = self.known.get(*external_id) {

@@ -73,41 +73,22 @@ pub async fn sync_inventory(
         .map_err(|e| AppError::Internal(e.into()))??;
     let received = parsed.received;
     if parsed.accepted.is_empty() {
-        return Err(AppError::RejectedRecords(serde_json::json!(
-            parsed.rejected
-        )));
+        return Err(AppError::RejectedRecords(serde_json::json!(parsed.rejected)));
     }
     let changes = parsed
         .accepted
         .into_iter()
         .map(|change| match change {
-            FeedChange::Upsert { listing, .. } => SellerChange::Upsert {
-                seller_id: auth.seller_id,
-                listing,
-            },
-            FeedChange::Delete { sku, .. } => SellerChange::Delete {
-                seller_id: auth.seller_id,
-                sku,
-            },
+            FeedChange::Upsert { listing, .. } => SellerChange::Upsert { seller_id: auth.seller_id, listing },
+            FeedChange::Delete { sku, .. } => SellerChange::Delete { seller_id: auth.seller_id, sku },
         })
         .collect();
     let mut tx = db.begin().await?;
     let applied = apply_changes(&mut tx, changes).await?;
     tx.commit().await?;
-    let status = if parsed.rejected.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::MULTI_STATUS
-    };
+    let status = if parsed.rejected.is_empty() { StatusCode::OK } else { StatusCode::MULTI_STATUS };
     tracing::info!(seller = %auth.external_id, received, applied = applied.applied(), rejected = parsed.rejected.len(), "inventory synced");
-    Ok((
-        status,
-        Json(SyncReport {
-            received,
-            applied,
-            rejected: parsed.rejected,
-        }),
-    ))
+    Ok((status, Json(SyncReport { received, applied, rejected: parsed.rejected })))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,16 +99,8 @@ enum BodyFormat {
 
 impl BodyFormat {
     fn from_headers(headers: &HeaderMap) -> Result<BodyFormat, AppError> {
-        let content_type = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         match essence.as_str() {
             "application/json" => Ok(BodyFormat::Json),
             "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/x-jsonlines" => {
@@ -150,17 +123,12 @@ fn parse_body(format: BodyFormat, body: &[u8], seller: &str) -> Result<ParsedBod
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let records: Vec<(u64, Result<FeedChange, super::feed::LineRejection>)> =
         if format == BodyFormat::Json && first == Some(&b'[') {
-            let items: Vec<Value> =
-                serde_json::from_slice(body).map_err(|e| AppError::BadRequest {
-                    message: format!("malformed JSON array: {e}"),
-                    details: Some(serde_json::json!({ "line": e.line(), "column": e.column() })),
-                })?;
+            let items: Vec<Value> = serde_json::from_slice(body).map_err(|e| AppError::BadRequest {
+                message: format!("malformed JSON array: {e}"),
+                details: Some(serde_json::json!({ "line": e.line(), "column": e.column() })),
+            })?;
             check_count(items.len())?;
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| (i as u64 + 1, parse_value(item)))
-                .collect()
+            items.into_iter().enumerate().map(|(i, item)| (i as u64 + 1, parse_value(item))).collect()
         } else {
             let lines: Vec<(u64, &[u8])> = body
                 .split(|&b| b == b'\n')
@@ -169,30 +137,21 @@ fn parse_body(format: BodyFormat, body: &[u8], seller: &str) -> Result<ParsedBod
                 .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
                 .collect();
             check_count(lines.len())?;
-            lines
-                .into_iter()
-                .map(|(n, line)| (n, parse_line(line)))
-                .collect()
+            lines.into_iter().map(|(n, line)| (n, parse_line(line))).collect()
         };
     if records.is_empty() {
         return Err(AppError::invalid("body", "contains no records"));
     }
-    let mut parsed = ParsedBody {
-        received: records.len() as u64,
-        accepted: Vec::new(),
-        rejected: Vec::new(),
-    };
+    let mut parsed = ParsedBody { received: records.len() as u64, accepted: Vec::new(), rejected: Vec::new() };
     for (line, record) in records {
         match record {
             Ok(change) => match change.seller() {
-                Some(named) if named.external_id != seller => {
-                    parsed.rejected.push(RejectedLine::new(
-                        line,
-                        Some(change.sku().to_string()),
-                        "seller.external_id",
-                        "does not match the seller of the API key",
-                    ))
-                }
+                Some(named) if named.external_id != seller => parsed.rejected.push(RejectedLine::new(
+                    line,
+                    Some(change.sku().to_string()),
+                    "seller.external_id",
+                    "does not match the seller of the API key",
+                )),
                 _ => parsed.accepted.push(change),
             },
             Err(rejection) => parsed.rejected.extend(rejection.into_lines(line)),
@@ -246,17 +205,13 @@ pub async fn list_seller_listings(
     auth: SellerAuth,
     AppQuery(query): AppQuery<SellerListingsQuery>,
 ) -> Result<Json<Paginated<ListingView>>, AppError> {
-    let page = PageParams {
-        page: query.page,
-        limit: query.limit,
-    };
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM listings WHERE seller_id = $1 AND ($2::text IS NULL OR status = $2)",
-    )
-    .bind(auth.seller_id)
-    .bind(&query.status)
-    .fetch_one(&db)
-    .await?;
+    let page = PageParams { page: query.page, limit: query.limit };
+    let total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM listings WHERE seller_id = $1 AND ($2::text IS NULL OR status = $2)")
+            .bind(auth.seller_id)
+            .bind(&query.status)
+            .fetch_one(&db)
+            .await?;
     let rows = sqlx::query(listing_select!(
         "WHERE l.seller_id = $1 AND ($2::text IS NULL OR l.status = $2)
          ORDER BY l.updated_at DESC, l.id LIMIT $3 OFFSET $4"
@@ -267,14 +222,8 @@ pub async fn list_seller_listings(
     .bind(page.offset())
     .fetch_all(&db)
     .await?;
-    let data = rows
-        .iter()
-        .map(ListingView::from_row)
-        .collect::<Result<_, _>>()?;
-    Ok(Json(Paginated {
-        data,
-        meta: PageMeta::new(page, total.max(0) as u64),
-    }))
+    let data = rows.iter().map(ListingView::from_row).collect::<Result<_, _>>()?;
+    Ok(Json(Paginated { data, meta: PageMeta::new(page, total.max(0) as u64) }))
 }
 
 /// One of the seller's listings.
@@ -294,9 +243,7 @@ pub async fn get_seller_listing(
     auth: SellerAuth,
     Path(sku): Path<String>,
 ) -> Result<Json<ListingView>, AppError> {
-    let listing = seller_listing(&db, auth.seller_id, &sku)
-        .await?
-        .ok_or(AppError::NotFound("listing"))?;
+    let listing = seller_listing(&db, auth.seller_id, &sku).await?.ok_or(AppError::NotFound("listing"))?;
     Ok(Json(listing))
 }
 
@@ -319,16 +266,15 @@ pub struct ListingPatch {
 
 fn patch_not_empty(patch: &ListingPatch) -> Result<(), ValidationError> {
     if patch.price_sar.is_none() && patch.quantity.is_none() && patch.status.is_none() {
-        return Err(ValidationError::new("empty")
-            .with_message("give at least one of price_sar, quantity, status".into()));
+        return Err(
+            ValidationError::new("empty").with_message("give at least one of price_sar, quantity, status".into())
+        );
     }
     Ok(())
 }
 
 fn patch_price(value: &Value) -> Result<(), ValidationError> {
-    parse_price(value)
-        .map(|_| ())
-        .map_err(|reason| ValidationError::new("price").with_message(reason.into()))
+    parse_price(value).map(|_| ()).map_err(|reason| ValidationError::new("price").with_message(reason.into()))
 }
 
 fn listing_status(status: &str) -> Result<(), ValidationError> {
@@ -358,15 +304,9 @@ pub async fn patch_listing(
     Path(sku): Path<String>,
     AppJson(patch): AppJson<ListingPatch>,
 ) -> Result<Json<ListingView>, AppError> {
-    let price: Option<Decimal> = patch
-        .price_sar
-        .as_ref()
-        .map(parse_price)
-        .transpose()
-        .map_err(|r| AppError::invalid("price_sar", r))?;
-    let quantity = patch
-        .quantity
-        .map(|q| i32::try_from(q).expect("range-checked"));
+    let price: Option<Decimal> =
+        patch.price_sar.as_ref().map(parse_price).transpose().map_err(|r| AppError::invalid("price_sar", r))?;
+    let quantity = patch.quantity.map(|q| i32::try_from(q).expect("range-checked"));
     let mut tx = db.begin().await?;
     let updated = sqlx::query(
         "UPDATE listings SET price_sar = COALESCE($3, price_sar), quantity = COALESCE($4, quantity),
@@ -383,9 +323,7 @@ pub async fn patch_listing(
     .bind(&patch.status)
     .fetch_optional(&mut *tx)
     .await?;
-    let listing = seller_listing(&mut *tx, auth.seller_id, &sku)
-        .await?
-        .ok_or(AppError::NotFound("listing"))?;
+    let listing = seller_listing(&mut *tx, auth.seller_id, &sku).await?.ok_or(AppError::NotFound("listing"))?;
     tx.commit().await?;
     if updated.is_some() {
         tracing::info!(seller = %auth.external_id, %sku, "listing updated");
@@ -410,12 +348,11 @@ pub async fn delete_listing(
     auth: SellerAuth,
     Path(sku): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let deleted =
-        sqlx::query("DELETE FROM listings WHERE seller_id = $1 AND sku = $2 RETURNING id")
-            .bind(auth.seller_id)
-            .bind(&sku)
-            .fetch_optional(&db)
-            .await?;
+    let deleted = sqlx::query("DELETE FROM listings WHERE seller_id = $1 AND sku = $2 RETURNING id")
+        .bind(auth.seller_id)
+        .bind(&sku)
+        .fetch_optional(&db)
+        .await?;
     match deleted {
         Some(row) => {
             tracing::info!(seller = %auth.external_id, %sku, id = %row.get::<uuid::Uuid, _>("id"), "listing deleted");
@@ -431,8 +368,7 @@ mod tests {
 
     #[test]
     fn ndjson_lines_are_numbered_as_sent() {
-        let body =
-            b"{\"sku\":\"A\",\"deleted\":true}\n\n{bad json\n{\"sku\":\"B\",\"deleted\":true}\r\n";
+        let body = b"{\"sku\":\"A\",\"deleted\":true}\n\n{bad json\n{\"sku\":\"B\",\"deleted\":true}\r\n";
         let parsed = parse_body(BodyFormat::Ndjson, body, "S1").unwrap();
         assert_eq!(parsed.received, 3);
         assert_eq!(parsed.accepted.len(), 2);
@@ -445,12 +381,7 @@ mod tests {
         let body = br#"[{"sku":"A","deleted":true}, {"sku":"B"}]"#;
         let parsed = parse_body(BodyFormat::Json, body, "S1").unwrap();
         assert_eq!(parsed.accepted.len(), 1);
-        assert!(
-            parsed
-                .rejected
-                .iter()
-                .all(|r| r.line == 2 && r.sku.as_deref() == Some("B"))
-        );
+        assert!(parsed.rejected.iter().all(|r| r.line == 2 && r.sku.as_deref() == Some("B")));
         assert!(parsed.rejected.iter().any(|r| r.field == "title"));
     }
 
@@ -464,9 +395,6 @@ mod tests {
 
     #[test]
     fn an_empty_body_is_refused() {
-        assert!(matches!(
-            parse_body(BodyFormat::Ndjson, b"\n \n", "S1"),
-            Err(AppError::Validation(_))
-        ));
+        assert!(matches!(parse_body(BodyFormat::Ndjson, b"\n \n", "S1"), Err(AppError::Validation(_))));
     }
 }

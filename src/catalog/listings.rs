@@ -109,16 +109,11 @@ impl ListingView {
 }
 
 /// A listing shoppers may see: active, from an active seller.
-pub async fn public_listing<'e>(
-    db: impl PgExecutor<'e>,
-    id: Uuid,
-) -> sqlx::Result<Option<ListingView>> {
-    let row = sqlx::query(listing_select!(
-        "WHERE l.id = $1 AND l.status = 'active' AND s.status = 'active'"
-    ))
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
+pub async fn public_listing<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<ListingView>> {
+    let row = sqlx::query(listing_select!("WHERE l.id = $1 AND l.status = 'active' AND s.status = 'active'"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
     row.as_ref().map(ListingView::from_row).transpose()
 }
 
@@ -158,8 +153,6 @@ pub async fn get_listing(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {
     let id = parse_id(&id)?;
-    let listing = public_listing(&db, id)
-        .await?
-        .ok_or(AppError::NotFound("listing"))?;
+    let listing = public_listing(&db, id).await?.ok_or(AppError::NotFound("listing"))?;
     Ok(cached_json(&listing, 30))
 }

@@ -26,11 +26,7 @@ pub fn router(inventory_body_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(taxonomy::categories))
         .routes(routes!(taxonomy::makes))
         .routes(routes!(inventory::list_seller_listings))
-        .routes(routes!(
-            inventory::get_seller_listing,
-            inventory::patch_listing,
-            inventory::delete_listing
-        ))
+        .routes(routes!(inventory::get_seller_listing, inventory::patch_listing, inventory::delete_listing))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(inventory::sync_inventory))

@@ -45,14 +45,8 @@ impl BatchOutcome {
 /// A change bound to the seller it belongs to.
 #[derive(Debug, Clone)]
 pub enum SellerChange {
-    Upsert {
-        seller_id: Uuid,
-        listing: Box<ListingInput>,
-    },
-    Delete {
-        seller_id: Uuid,
-        sku: String,
-    },
+    Upsert { seller_id: Uuid, listing: Box<ListingInput> },
+    Delete { seller_id: Uuid, sku: String },
 }
 
 impl SellerChange {
@@ -65,10 +59,7 @@ impl SellerChange {
 }
 
 /// Creates the sellers a feed names and updates their name and city; returns their ids.
-pub async fn upsert_sellers(
-    conn: &mut PgConnection,
-    sellers: &[SellerInput],
-) -> sqlx::Result<HashMap<String, Uuid>> {
+pub async fn upsert_sellers(conn: &mut PgConnection, sellers: &[SellerInput]) -> sqlx::Result<HashMap<String, Uuid>> {
     if sellers.is_empty() {
         return Ok(HashMap::new());
     }
@@ -94,20 +85,14 @@ pub async fn upsert_sellers(
         .bind(&external_ids)
         .fetch_all(&mut *conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.get::<String, _>("external_id"), r.get::<Uuid, _>("id")))
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.get::<String, _>("external_id"), r.get::<Uuid, _>("id"))).collect())
 }
 
 /// Applies a batch of changes inside the caller's transaction.
 ///
 /// When a batch names the same (seller, sku) twice, the later line wins, as it
 /// would had the lines been sent one by one.
-pub async fn apply_changes(
-    conn: &mut PgConnection,
-    changes: Vec<SellerChange>,
-) -> sqlx::Result<BatchOutcome> {
+pub async fn apply_changes(conn: &mut PgConnection, changes: Vec<SellerChange>) -> sqlx::Result<BatchOutcome> {
     let mut last_index: HashMap<(Uuid, String), usize> = HashMap::with_capacity(changes.len());
     for (i, change) in changes.iter().enumerate() {
         let (seller, sku) = change.key();
@@ -130,10 +115,7 @@ pub async fn apply_changes(
     Ok(outcome)
 }
 
-async fn upsert_listings(
-    conn: &mut PgConnection,
-    upserts: &[(Uuid, Box<ListingInput>)],
-) -> sqlx::Result<BatchOutcome> {
+async fn upsert_listings(conn: &mut PgConnection, upserts: &[(Uuid, Box<ListingInput>)]) -> sqlx::Result<BatchOutcome> {
     if upserts.is_empty() {
         return Ok(BatchOutcome::default());
     }
@@ -210,10 +192,7 @@ async fn upsert_listings(
     .bind(&oem_numbers)
     .fetch_all(&mut *conn)
     .await?;
-    let written: HashMap<Uuid, bool> = written
-        .into_iter()
-        .map(|r| (r.get("id"), r.get("inserted")))
-        .collect();
+    let written: HashMap<Uuid, bool> = written.into_iter().map(|r| (r.get("id"), r.get("inserted"))).collect();
 
     // The ids of every listing of the batch, whether written now or left as it was.
     let rows = sqlx::query(
@@ -224,17 +203,11 @@ async fn upsert_listings(
     .bind(&skus)
     .fetch_all(&mut *conn)
     .await?;
-    let id_of: HashMap<(Uuid, String), Uuid> = rows
-        .into_iter()
-        .map(|r| ((r.get("seller_id"), r.get("sku")), r.get("id")))
-        .collect();
+    let id_of: HashMap<(Uuid, String), Uuid> =
+        rows.into_iter().map(|r| ((r.get("seller_id"), r.get("sku")), r.get("id"))).collect();
     let fitment_changed = sync_fitment(conn, upserts, &id_of, &written).await?;
 
-    let fitment_only: Vec<Uuid> = fitment_changed
-        .iter()
-        .filter(|id| !written.contains_key(id))
-        .copied()
-        .collect();
+    let fitment_only: Vec<Uuid> = fitment_changed.iter().filter(|id| !written.contains_key(id)).copied().collect();
     if !fitment_only.is_empty() {
         sqlx::query("UPDATE listings SET updated_at = now() WHERE id = ANY($1)")
             .bind(&fitment_only)
@@ -263,11 +236,7 @@ async fn sync_fitment(
     written: &HashMap<Uuid, bool>,
 ) -> sqlx::Result<HashSet<Uuid>> {
     // Listings inserted by this batch have no fitment yet: only the others are read.
-    let existing: Vec<Uuid> = id_of
-        .values()
-        .filter(|id| written.get(id) != Some(&true))
-        .copied()
-        .collect();
+    let existing: Vec<Uuid> = id_of.values().filter(|id| written.get(id) != Some(&true)).copied().collect();
     let mut stored: HashMap<Uuid, Vec<Fitment>> = HashMap::new();
     if !existing.is_empty() {
         let rows = sqlx::query(
@@ -278,27 +247,18 @@ async fn sync_fitment(
         .fetch_all(&mut *conn)
         .await?;
         for r in rows {
-            stored
-                .entry(r.get("listing_id"))
-                .or_default()
-                .push(Fitment {
-                    make: r.get("make"),
-                    model: r.get("model"),
-                    year_from: r.get("year_from"),
-                    year_to: r.get("year_to"),
-                });
+            stored.entry(r.get("listing_id")).or_default().push(Fitment {
+                make: r.get("make"),
+                model: r.get("model"),
+                year_from: r.get("year_from"),
+                year_to: r.get("year_to"),
+            });
         }
     }
     let mut changed = HashSet::new();
     let mut to_clear = Vec::new();
-    let (mut f_ids, mut f_pos, mut f_make, mut f_model, mut f_from, mut f_to) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
+    let (mut f_ids, mut f_pos, mut f_make, mut f_model, mut f_from, mut f_to) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (seller_id, listing) in upserts {
         let Some(&id) = id_of.get(&(*seller_id, listing.sku.clone())) else {
             continue;
@@ -342,10 +302,7 @@ async fn sync_fitment(
     Ok(changed)
 }
 
-async fn delete_listings(
-    conn: &mut PgConnection,
-    deletes: &[(Uuid, String)],
-) -> sqlx::Result<BatchOutcome> {
+async fn delete_listings(conn: &mut PgConnection, deletes: &[(Uuid, String)]) -> sqlx::Result<BatchOutcome> {
     if deletes.is_empty() {
         return Ok(BatchOutcome::default());
     }
@@ -360,9 +317,5 @@ async fn delete_listings(
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    Ok(BatchOutcome {
-        deleted,
-        not_found: deletes.len() as u64 - deleted,
-        ..BatchOutcome::default()
-    })
+    Ok(BatchOutcome { deleted, not_found: deletes.len() as u64 - deleted, ..BatchOutcome::default() })
 }

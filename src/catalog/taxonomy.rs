@@ -47,9 +47,7 @@ pub struct TaxonomyState {
 
 impl TaxonomyState {
     pub fn builtin() -> TaxonomyState {
-        TaxonomyState {
-            vocabulary: Vocabulary::builtin(),
-        }
+        TaxonomyState { vocabulary: Vocabulary::builtin() }
     }
 }
 
@@ -61,11 +59,7 @@ pub async fn categories(State(state): State<TaxonomyState>) -> impl IntoResponse
         .vocabulary
         .categories()
         .iter()
-        .map(|c| CategoryView {
-            slug: &c.slug,
-            name_en: &c.name_en,
-            name_ar: &c.name_ar,
-        })
+        .map(|c| CategoryView { slug: &c.slug, name_en: &c.name_en, name_ar: &c.name_ar })
         .collect();
     cached_json(&ListOf { data }, 3600)
 }
@@ -81,14 +75,7 @@ pub async fn makes(State(state): State<TaxonomyState>) -> impl IntoResponse {
         .map(|m| MakeView {
             name: &m.name,
             name_ar: &m.name_ar,
-            models: m
-                .models
-                .iter()
-                .map(|model| ModelView {
-                    name: &model.name,
-                    name_ar: &model.name_ar,
-                })
-                .collect(),
+            models: m.models.iter().map(|model| ModelView { name: &model.name, name_ar: &model.name_ar }).collect(),
         })
         .collect();
     cached_json(&ListOf { data }, 3600)

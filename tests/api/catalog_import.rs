@@ -11,9 +11,7 @@ use crate::helpers::{TestApp, server_url, spawn_app};
 
 /// The demo catalog as feed lines, with three bad lines put in at known places.
 fn feed_with_bad_lines(listings: usize) -> Vec<Vec<u8>> {
-    let mut lines: Vec<Vec<u8>> = DemoCatalog::new(listings, 12, 3)
-        .map(|r| r.to_string().into_bytes())
-        .collect();
+    let mut lines: Vec<Vec<u8>> = DemoCatalog::new(listings, 12, 3).map(|r| r.to_string().into_bytes()).collect();
     let mut no_title = serde_json::from_slice::<serde_json::Value>(&lines[0]).unwrap();
     no_title["sku"] = json!("BAD-TITLE");
     no_title.as_object_mut().unwrap().remove("title");
@@ -29,9 +27,7 @@ fn feed_with_bad_lines(listings: usize) -> Vec<Vec<u8>> {
 async fn run_import(db: &PgPool, lines: Vec<Vec<u8>>) -> (ImportReport, Vec<RejectedLine>) {
     let mut rejected = Vec::new();
     let source = lines.into_iter().map(|l| Ok(RawLine::Bytes(l)));
-    let report = import::import(db, source, 64, |r| rejected.push(r.clone()))
-        .await
-        .unwrap();
+    let report = import::import(db, source, 64, |r| rejected.push(r.clone())).await.unwrap();
     (report, rejected)
 }
 
@@ -43,27 +39,13 @@ async fn importing_a_generated_feed_stores_every_good_line_and_reports_the_bad_o
     assert_eq!(report.lines, 303);
     assert_eq!(report.outcome.inserted, 300);
     assert_eq!(report.rejected_lines, 3);
-    let where_what: Vec<(u64, &str)> = rejected
-        .iter()
-        .map(|r| (r.line, r.field.as_str()))
-        .collect();
-    assert_eq!(
-        where_what,
-        vec![(11, "title"), (21, "price_sar"), (31, "line")]
-    );
+    let where_what: Vec<(u64, &str)> = rejected.iter().map(|r| (r.line, r.field.as_str())).collect();
+    assert_eq!(where_what, vec![(11, "title"), (21, "price_sar"), (31, "line")]);
     assert_eq!(rejected[1].sku.as_deref(), Some("BAD-PRICE"));
     assert_eq!(app.count("SELECT count(*) FROM listings").await, 300);
-    assert_eq!(
-        app.count("SELECT count(*) FROM listings WHERE sku LIKE 'BAD-%'")
-            .await,
-        0
-    );
+    assert_eq!(app.count("SELECT count(*) FROM listings WHERE sku LIKE 'BAD-%'").await, 0);
     assert_eq!(app.count("SELECT count(*) FROM sellers").await, 12);
-    assert_eq!(
-        app.count("SELECT count(DISTINCT listing_id) FROM search_outbox")
-            .await,
-        300
-    );
+    assert_eq!(app.count("SELECT count(DISTINCT listing_id) FROM search_outbox").await, 300);
 }
 
 #[tokio::test]
@@ -78,10 +60,7 @@ async fn importing_the_same_feed_twice_changes_nothing() {
     assert_eq!(again.outcome.unchanged, 200);
     assert_eq!(again.outcome.inserted + again.outcome.updated, 0);
     assert_eq!(app.count(stamp).await, 0);
-    assert_eq!(
-        app.count("SELECT count(*) FROM search_outbox").await,
-        outbox
-    );
+    assert_eq!(app.count("SELECT count(*) FROM search_outbox").await, outbox);
 }
 
 #[tokio::test]
@@ -97,7 +76,10 @@ async fn a_deleted_line_removes_the_listing_and_its_fitment() {
     assert_eq!(report.outcome.deleted, 1);
     assert_eq!(app.count("SELECT count(*) FROM listings").await, 49);
     assert_eq!(
-        app.count("SELECT count(*) FROM listing_fitment f LEFT JOIN listings l ON l.id = f.listing_id WHERE l.id IS NULL").await,
+        app.count(
+            "SELECT count(*) FROM listing_fitment f LEFT JOIN listings l ON l.id = f.listing_id WHERE l.id IS NULL"
+        )
+        .await,
         0
     );
 }
@@ -110,10 +92,7 @@ async fn the_later_of_two_lines_for_one_sku_wins_within_a_batch() {
     line["price_sar"] = json!("12.34");
     let (report, _) = run_import(&app.db, vec![first, line.to_string().into_bytes()]).await;
     assert_eq!(report.outcome.inserted, 1);
-    let price: String = sqlx::query_scalar("SELECT price_sar::text FROM listings")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let price: String = sqlx::query_scalar("SELECT price_sar::text FROM listings").fetch_one(&app.db).await.unwrap();
     assert_eq!(price, "12.34");
 }
 
@@ -139,88 +118,40 @@ async fn the_import_command_prints_a_summary_and_the_rejected_lines() {
     }
     drop(file);
 
-    let output = cargoparts(&app)
-        .arg("import")
-        .arg(&feed)
-        .arg("--rejects")
-        .arg(&rejects)
-        .output()
-        .unwrap();
+    let output = cargoparts(&app).arg("import").arg(&feed).arg("--rejects").arg(&rejects).output().unwrap();
 
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("43 lines") && stdout.contains("40 new") && stdout.contains("rejected 3"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("43 lines") && stdout.contains("40 new") && stdout.contains("rejected 3"), "{stdout}");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("line 21 (sku BAD-PRICE): price_sar: must be greater than 0"),
-        "{stderr}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(&rejects).unwrap().lines().count(),
-        3
-    );
+    assert!(stderr.contains("line 21 (sku BAD-PRICE): price_sar: must be greater than 0"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap().lines().count(), 3);
     assert_eq!(app.count("SELECT count(*) FROM listings").await, 40);
 }
 
 #[tokio::test]
 async fn the_import_command_fails_when_the_file_cannot_be_read() {
     let app = spawn_app().await;
-    let output = cargoparts(&app)
-        .args(["import", "/nonexistent/feed.jsonl"])
-        .output()
-        .unwrap();
+    let output = cargoparts(&app).args(["import", "/nonexistent/feed.jsonl"]).output().unwrap();
     assert!(!output.status.success());
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("cannot read /nonexistent/feed.jsonl")
-    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read /nonexistent/feed.jsonl"));
 }
 
 #[tokio::test]
 async fn the_create_key_command_prints_a_working_key_once() {
     let app = spawn_app().await;
     let output = cargoparts(&app)
-        .args([
-            "seller",
-            "create-key",
-            "S77",
-            "--name",
-            "تشليح الصقر",
-            "--city",
-            "Jeddah",
-        ])
+        .args(["seller", "create-key", "S77", "--name", "تشليح الصقر", "--city", "Jeddah"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let key = String::from_utf8(output.stdout).unwrap().trim().to_string();
     assert!(key.starts_with("cpk_"));
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT key_hash FROM seller_api_keys")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT key_hash FROM seller_api_keys").fetch_one(&app.db).await.unwrap();
     assert_ne!(stored, key.as_bytes(), "only a digest is stored");
-    let response = app
-        .client
-        .get(app.url("/api/v1/seller/listings"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/api/v1/seller/listings")).bearer_auth(&key).send().await.unwrap();
     assert_eq!(response.status(), 200);
 
-    let unknown = cargoparts(&app)
-        .args(["seller", "create-key", "NOBODY"])
-        .output()
-        .unwrap();
+    let unknown = cargoparts(&app).args(["seller", "create-key", "NOBODY"]).output().unwrap();
     assert!(!unknown.status.success());
 }

@@ -13,8 +13,7 @@ use uuid::Uuid;
 
 /// The PostgreSQL server tests use, without a database name.
 pub fn server_url() -> String {
-    std::env::var("CARGOPARTS_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("CARGOPARTS_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 pub fn redis_url() -> String {
@@ -36,50 +35,31 @@ fn template_name() -> &'static str {
 }
 
 async fn maintenance() -> PgConnection {
-    PgConnection::connect(&format!("{}/postgres", server_url()))
-        .await
-        .expect("PostgreSQL is running")
+    PgConnection::connect(&format!("{}/postgres", server_url())).await.expect("PostgreSQL is running")
 }
 
 /// Creates the migrated template once per server, whichever test process gets there first.
 async fn ensure_template() {
     let name = template_name();
     let mut conn = maintenance().await;
-    conn.execute("SELECT pg_advisory_lock(727274)")
+    conn.execute("SELECT pg_advisory_lock(727274)").await.unwrap();
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
         .await
         .unwrap();
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(name)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
     if !exists {
         // Built under a temporary name and renamed when complete, so a crash
         // mid-migration never leaves a half-built template behind.
         let wip = format!("{name}_wip");
-        conn.execute(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {wip} WITH (FORCE)"
-        )))
-        .await
-        .unwrap();
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {wip}")))
-            .await
-            .unwrap();
-        let pool = PgPool::connect(&format!("{}/{wip}", server_url()))
-            .await
-            .unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {wip} WITH (FORCE)"))).await.unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {wip}"))).await.unwrap();
+        let pool = PgPool::connect(&format!("{}/{wip}", server_url())).await.unwrap();
         cargoparts::db::migrate(&pool).await.unwrap();
         pool.close().await;
-        conn.execute(sqlx::AssertSqlSafe(format!(
-            "ALTER DATABASE {wip} RENAME TO {name}"
-        )))
-        .await
-        .unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!("ALTER DATABASE {wip} RENAME TO {name}"))).await.unwrap();
     }
-    conn.execute("SELECT pg_advisory_unlock(727274)")
-        .await
-        .unwrap();
+    conn.execute("SELECT pg_advisory_unlock(727274)").await.unwrap();
 }
 
 /// A fresh, migrated database for one test.
@@ -87,29 +67,17 @@ pub async fn fresh_database() -> String {
     ensure_template().await;
     let name = format!("cargoparts_test_{}", Uuid::new_v4().simple());
     let mut conn = maintenance().await;
-    conn.execute(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {name} TEMPLATE {}",
-        template_name()
-    )))
-    .await
-    .unwrap();
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {}", template_name()))).await.unwrap();
     name
 }
 
-fn drop_database(name: String) {
+pub fn drop_database(name: String) {
     // Drop runs outside any runtime; a short-lived one does the async work.
     let _ = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let mut conn = maintenance().await;
-            let _ = conn
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .await;
+            let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
         });
     })
     .join();
@@ -118,6 +86,8 @@ fn drop_database(name: String) {
 /// A running server on its own database.
 pub struct TestApp {
     pub address: String,
+    /// The search index directory, removed with the app.
+    _index_dir: tempfile::TempDir,
     pub db: PgPool,
     pub db_name: String,
     pub client: reqwest::Client,
@@ -145,21 +115,16 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server after `adjust` has changed its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db_name = fresh_database().await;
+    let index_dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(&db_name);
+    settings.search.index_dir = index_dir.path().to_path_buf();
     adjust(&mut settings);
-    let application = Application::build(settings)
-        .await
-        .expect("the application starts");
+    let application = Application::build(settings).await.expect("the application starts");
     let address = format!("http://127.0.0.1:{}", application.port());
     let db = application.state().db.0.clone();
     tokio::spawn(application.run_until(std::future::pending()));
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
-    TestApp {
-        address,
-        db,
-        db_name,
-        client,
-    }
+    TestApp { address, _index_dir: index_dir, db, db_name, client }
 }
 
 impl TestApp {
@@ -178,9 +143,7 @@ impl TestApp {
         .fetch_one(&self.db)
         .await
         .unwrap();
-        let key = api_keys::issue_key(&self.db, id, Some("test"))
-            .await
-            .unwrap();
+        let key = api_keys::issue_key(&self.db, id, Some("test")).await.unwrap();
         (id, key.secret)
     }
 
@@ -198,6 +161,29 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Waits until the search index holds every change committed so far.
+    pub async fn wait_for_index(&self) {
+        let wanted: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM search_outbox").fetch_one(&self.db).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let ready: serde_json::Value =
+                self.client.get(self.url("/api/ready")).send().await.unwrap().json().await.unwrap();
+            if ready["search"]["status"] == "ok" && ready["search"]["applied_seq"].as_i64() >= Some(wanted) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the index did not catch up: {ready}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Searches with the given query string and returns the body.
+    pub async fn search(&self, query: &[(&str, &str)]) -> serde_json::Value {
+        let response = self.client.get(self.url("/api/v1/search")).query(query).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{query:?}");
+        response.json().await.unwrap()
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {

@@ -40,49 +40,30 @@ async fn sending_the_same_batch_twice_leaves_the_same_state() {
     let before = snapshot(&app).await;
     let outbox_before = app.count("SELECT count(*) FROM search_outbox").await;
 
-    let report: Value = app
-        .post_inventory(&key, NDJSON, body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = app.post_inventory(&key, NDJSON, body).await.json().await.unwrap();
 
     assert_eq!(report["applied"]["unchanged"], 2);
     assert_eq!(report["applied"]["inserted"], 0);
     assert_eq!(snapshot(&app).await, before);
-    assert_eq!(
-        app.count("SELECT count(*) FROM search_outbox").await,
-        outbox_before,
-        "no-op writes wake the indexer"
-    );
+    assert_eq!(app.count("SELECT count(*) FROM search_outbox").await, outbox_before, "no-op writes wake the indexer");
 }
 
 #[tokio::test]
 async fn a_changed_price_or_fitment_updates_the_listing_and_the_change_stream() {
     let app = spawn_app().await;
     let (_, key) = app.seller_with_key("S1").await;
-    app.post_inventory(&key, NDJSON, ndjson(&[record("A-1"), record("A-2")]))
-        .await;
+    app.post_inventory(&key, NDJSON, ndjson(&[record("A-1"), record("A-2")])).await;
     let outbox_before = app.count("SELECT count(*) FROM search_outbox").await;
     let mut cheaper = record("A-1");
     cheaper["price_sar"] = json!("39.90");
     let mut refitted = record("A-2");
-    refitted["fitment"] =
-        json!([{"make": "Toyota", "model": "Corolla", "year_from": 2014, "year_to": 2019}]);
+    refitted["fitment"] = json!([{"make": "Toyota", "model": "Corolla", "year_from": 2014, "year_to": 2019}]);
 
-    let report: Value = app
-        .post_inventory(&key, NDJSON, ndjson(&[cheaper, refitted]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = app.post_inventory(&key, NDJSON, ndjson(&[cheaper, refitted])).await.json().await.unwrap();
 
     assert_eq!(report["applied"]["updated"], 2, "{report}");
     let price: String =
-        sqlx::query_scalar("SELECT price_sar::text FROM listings WHERE sku = 'A-1'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+        sqlx::query_scalar("SELECT price_sar::text FROM listings WHERE sku = 'A-1'").fetch_one(&app.db).await.unwrap();
     assert_eq!(price, "39.90");
     let models: Vec<String> = sqlx::query_scalar(
         "SELECT f.model FROM listing_fitment f JOIN listings l ON l.id = f.listing_id WHERE l.sku = 'A-2'",
@@ -100,9 +81,7 @@ async fn a_bad_line_is_reported_with_its_field_and_the_rest_applied() {
     let (_, key) = app.seller_with_key("S1").await;
     let mut bad = record("A-2");
     bad["price_sar"] = json!("-5.00");
-    let response = app
-        .post_inventory(&key, NDJSON, ndjson(&[record("A-1"), bad, record("A-3")]))
-        .await;
+    let response = app.post_inventory(&key, NDJSON, ndjson(&[record("A-1"), bad, record("A-3")])).await;
     assert_eq!(response.status(), 207);
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["applied"]["inserted"], 2);
@@ -110,11 +89,7 @@ async fn a_bad_line_is_reported_with_its_field_and_the_rest_applied() {
         report["rejected"],
         json!([{"line": 2, "sku": "A-2", "field": "price_sar", "reason": "must be greater than 0"}])
     );
-    assert_eq!(
-        app.count("SELECT count(*) FROM listings WHERE sku = 'A-2'")
-            .await,
-        0
-    );
+    assert_eq!(app.count("SELECT count(*) FROM listings WHERE sku = 'A-2'").await, 0);
 }
 
 #[tokio::test]
@@ -151,10 +126,7 @@ async fn each_kind_of_invalid_record_is_refused_with_its_field_named_and_nothing
         assert_eq!(response.status(), 400, "{case}");
         let envelope: Value = response.json().await.unwrap();
         assert_eq!(envelope["error"]["code"], "VALIDATION_FAILED", "{case}");
-        assert_eq!(
-            envelope["error"]["details"]["rejected"][0]["field"], field,
-            "{case}: {envelope}"
-        );
+        assert_eq!(envelope["error"]["details"]["rejected"][0]["field"], field, "{case}: {envelope}");
     }
     assert_eq!(app.count("SELECT count(*) FROM listings").await, 0);
     assert_eq!(app.count("SELECT count(*) FROM search_outbox").await, 0);
@@ -178,9 +150,7 @@ async fn a_body_over_the_limit_is_refused_with_413() {
 async fn ten_thousand_records_in_one_request_are_accepted() {
     let app = spawn_app().await;
     let (_, key) = app.seller_with_key("S1").await;
-    let records: Vec<Value> = (0..10_000)
-        .map(|i| record(&format!("BULK-{i:05}")))
-        .collect();
+    let records: Vec<Value> = (0..10_000).map(|i| record(&format!("BULK-{i:05}"))).collect();
     let response = app.post_inventory(&key, NDJSON, ndjson(&records)).await;
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.unwrap();
@@ -196,31 +166,19 @@ async fn a_json_array_body_is_accepted_and_deletions_apply() {
     let response = app.post_inventory(&key, "application/json", body).await;
     assert_eq!(response.status(), 200);
 
-    let body =
-        json!([{"sku": "A-1", "deleted": true}, {"sku": "GONE", "deleted": true}]).to_string();
-    let report: Value = app
-        .post_inventory(&key, "application/json", body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = json!([{"sku": "A-1", "deleted": true}, {"sku": "GONE", "deleted": true}]).to_string();
+    let report: Value = app.post_inventory(&key, "application/json", body).await.json().await.unwrap();
     assert_eq!(report["applied"]["deleted"], 1);
     assert_eq!(report["applied"]["not_found"], 1);
     assert_eq!(app.count("SELECT count(*) FROM listings").await, 1);
-    assert_eq!(
-        app.count("SELECT count(*) FROM search_outbox WHERE op = 'delete'")
-            .await,
-        1
-    );
+    assert_eq!(app.count("SELECT count(*) FROM search_outbox WHERE op = 'delete'").await, 1);
 }
 
 #[tokio::test]
 async fn an_unsupported_content_type_gets_415() {
     let app = spawn_app().await;
     let (_, key) = app.seller_with_key("S1").await;
-    let response = app
-        .post_inventory(&key, "text/csv", "sku,title\nA,B\n")
-        .await;
+    let response = app.post_inventory(&key, "text/csv", "sku,title\nA,B\n").await;
     assert_eq!(response.status(), 415);
 }
 
@@ -228,21 +186,9 @@ async fn an_unsupported_content_type_gets_415() {
 async fn requests_without_a_valid_key_are_refused() {
     let app = spawn_app().await;
     let body = ndjson(&[record("A-1")]);
-    let no_key = app
-        .client
-        .post(app.url("/api/v1/seller/inventory"))
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
+    let no_key = app.client.post(app.url("/api/v1/seller/inventory")).body(body.clone()).send().await.unwrap();
     assert_eq!(no_key.status(), 401);
-    let wrong = app
-        .post_inventory(
-            "cpk_0000000000000000000000000000000000000000",
-            NDJSON,
-            body.clone(),
-        )
-        .await;
+    let wrong = app.post_inventory("cpk_0000000000000000000000000000000000000000", NDJSON, body.clone()).await;
     assert_eq!(wrong.status(), 401);
     let (seller, key) = app.seller_with_key("S1").await;
     sqlx::query("UPDATE seller_api_keys SET revoked_at = now() WHERE seller_id = $1")
@@ -261,39 +207,13 @@ async fn a_seller_never_reaches_another_sellers_listing() {
     let app = spawn_app().await;
     let (_, key_a) = app.seller_with_key("SA").await;
     let (seller_b, key_b) = app.seller_with_key("SB").await;
-    app.post_inventory(&key_b, NDJSON, ndjson(&[record("SHARED-1")]))
-        .await;
+    app.post_inventory(&key_b, NDJSON, ndjson(&[record("SHARED-1")])).await;
 
     let path = app.url("/api/v1/seller/listings/SHARED-1");
-    assert_eq!(
-        app.client
-            .get(&path)
-            .bearer_auth(&key_a)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
-    let patch = app
-        .client
-        .patch(&path)
-        .bearer_auth(&key_a)
-        .json(&json!({"price_sar": "1.00"}))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(app.client.get(&path).bearer_auth(&key_a).send().await.unwrap().status(), 404);
+    let patch = app.client.patch(&path).bearer_auth(&key_a).json(&json!({"price_sar": "1.00"})).send().await.unwrap();
     assert_eq!(patch.status(), 404);
-    assert_eq!(
-        app.client
-            .delete(&path)
-            .bearer_auth(&key_a)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.client.delete(&path).bearer_auth(&key_a).send().await.unwrap().status(), 404);
     let listed: Value = app
         .client
         .get(app.url("/api/v1/seller/listings"))
@@ -310,21 +230,18 @@ async fn a_seller_never_reaches_another_sellers_listing() {
     let mut theirs = record("SHARED-1");
     theirs["price_sar"] = json!("1.00");
     app.post_inventory(&key_a, NDJSON, ndjson(&[theirs])).await;
-    let b_price: String = sqlx::query_scalar(
-        "SELECT price_sar::text FROM listings WHERE seller_id = $1 AND sku = 'SHARED-1'",
-    )
-    .bind(seller_b)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let b_price: String =
+        sqlx::query_scalar("SELECT price_sar::text FROM listings WHERE seller_id = $1 AND sku = 'SHARED-1'")
+            .bind(seller_b)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(b_price, "45.00");
 
     // Naming B in a record sent with A's key is refused.
     let mut impostor = record("X-1");
     impostor["seller"] = json!({"external_id": "SB"});
-    let response = app
-        .post_inventory(&key_a, NDJSON, ndjson(&[impostor]))
-        .await;
+    let response = app.post_inventory(&key_a, NDJSON, ndjson(&[impostor])).await;
     assert_eq!(response.status(), 400);
 }
 
@@ -332,8 +249,7 @@ async fn a_seller_never_reaches_another_sellers_listing() {
 async fn price_stock_and_status_edits_are_validated_and_applied() {
     let app = spawn_app().await;
     let (_, key) = app.seller_with_key("S1").await;
-    app.post_inventory(&key, NDJSON, ndjson(&[record("A-1")]))
-        .await;
+    app.post_inventory(&key, NDJSON, ndjson(&[record("A-1")])).await;
     let path = app.url("/api/v1/seller/listings/A-1");
 
     let updated: Value = app
@@ -358,47 +274,17 @@ async fn price_stock_and_status_edits_are_validated_and_applied() {
         (json!({"title": "new title"}), "title"),
         (json!({}), "__all__"),
     ] {
-        let response = app
-            .client
-            .patch(&path)
-            .bearer_auth(&key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = app.client.patch(&path).bearer_auth(&key).json(&body).send().await.unwrap();
         assert_eq!(response.status(), 400, "{body}");
         let envelope: Value = response.json().await.unwrap();
-        assert_eq!(
-            envelope["error"]["details"][0]["field"], field,
-            "{envelope}"
-        );
+        assert_eq!(envelope["error"]["details"][0]["field"], field, "{envelope}");
     }
-    let unchanged: String = sqlx::query_scalar("SELECT price_sar::text FROM listings")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let unchanged: String =
+        sqlx::query_scalar("SELECT price_sar::text FROM listings").fetch_one(&app.db).await.unwrap();
     assert_eq!(unchanged, "50.25");
 
-    assert_eq!(
-        app.client
-            .delete(&path)
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    assert_eq!(
-        app.client
-            .get(&path)
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.client.delete(&path).bearer_auth(&key).send().await.unwrap().status(), 204);
+    assert_eq!(app.client.get(&path).bearer_auth(&key).send().await.unwrap().status(), 404);
 }
 
 #[tokio::test]
@@ -411,19 +297,10 @@ async fn descriptions_are_stored_without_scripts() {
     hostile["title"] = json!("'; DROP TABLE listings; -- <b>filter</b>");
     app.post_inventory(&key, NDJSON, ndjson(&[hostile])).await;
     let (title, description): (String, String) =
-        sqlx::query_as("SELECT title, description FROM listings")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(
-        title, "'; DROP TABLE listings; -- <b>filter</b>",
-        "titles are stored as text, inertly"
-    );
+        sqlx::query_as("SELECT title, description FROM listings").fetch_one(&app.db).await.unwrap();
+    assert_eq!(title, "'; DROP TABLE listings; -- <b>filter</b>", "titles are stored as text, inertly");
     assert!(description.contains("<p>نظيف</p>"), "{description}");
-    assert!(
-        !description.contains("script") && !description.contains("onerror"),
-        "{description}"
-    );
+    assert!(!description.contains("script") && !description.contains("onerror"), "{description}");
 }
 
 #[tokio::test]
@@ -447,27 +324,12 @@ async fn the_sellers_listing_pages_carry_the_pagination_meta() {
         page["meta"],
         json!({"total": 5, "page": 2, "limit": 2, "totalPages": 3, "hasNext": true, "hasPrev": true})
     );
-    for bad in [
-        "limit=0",
-        "limit=101",
-        "page=0",
-        "page=-1",
-        "limit=abc",
-        "status=gone",
-    ] {
-        let response = app
-            .client
-            .get(app.url(&format!("/api/v1/seller/listings?{bad}")))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
+    for bad in ["limit=0", "limit=101", "page=0", "page=-1", "limit=abc", "status=gone"] {
+        let response =
+            app.client.get(app.url(&format!("/api/v1/seller/listings?{bad}"))).bearer_auth(&key).send().await.unwrap();
         assert_eq!(response.status(), 400, "{bad}");
         let envelope: Value = response.json().await.unwrap();
         let field = bad.split('=').next().unwrap();
-        assert_eq!(
-            envelope["error"]["details"][0]["field"], field,
-            "{bad}: {envelope}"
-        );
+        assert_eq!(envelope["error"]["details"][0]["field"], field, "{bad}: {envelope}");
     }
 }

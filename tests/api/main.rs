@@ -6,3 +6,4 @@ mod conventions;
 mod helpers;
 mod inventory_sync;
 mod public_read;
+mod search;

@@ -2,8 +2,8 @@
 //! panic, and tokens that are non-empty, in order, and inside the text.
 
 use cargoparts_analyzers::{
-    KEYWORD_ANALYZER, PART_NUMBER_ANALYZER, TEXT_ANALYZER, analyze_query, extract_part_numbers,
-    light_stem, normalize, register,
+    KEYWORD_ANALYZER, PART_NUMBER_ANALYZER, TEXT_ANALYZER, analyze_query, extract_part_numbers, light_stem, normalize,
+    register,
 };
 use proptest::prelude::*;
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
@@ -31,8 +31,7 @@ fn check_tokens(text: &str) -> Result<(), String> {
             if token.offset_from >= token.offset_to || token.offset_to > text.len() {
                 return Err(format!("offsets outside the text from {where_}"));
             }
-            if !text.is_char_boundary(token.offset_from) || !text.is_char_boundary(token.offset_to)
-            {
+            if !text.is_char_boundary(token.offset_from) || !text.is_char_boundary(token.offset_to) {
                 return Err(format!("offsets inside a character from {where_}"));
             }
             if (token.position, token.offset_from) < last {

@@ -1,0 +1,110 @@
+//! The on-disk listing index: opening or creating it, its watermark, its reader.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
+
+use super::schema::{self, Fields, INDEX_FORMAT};
+
+/// Indexing memory budget: tantivy splits it between its indexing threads.
+const WRITER_HEAP_BYTES: usize = 256 * 1024 * 1024;
+
+/// How far the index has read the change stream; stored in every commit.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Watermark {
+    /// Index format the commit was written with (see [`INDEX_FORMAT`]).
+    pub format: u32,
+    /// Every outbox row of a transaction below this id is in the index.
+    pub xmin: u64,
+    /// Highest outbox `seq` applied, for lag reporting.
+    pub seq: i64,
+}
+
+/// An open index with its reader.
+pub struct SearchIndex {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub dir: PathBuf,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when missing. An index of another format
+    /// or schema is discarded: it is always rebuildable from PostgreSQL.
+    pub fn open_or_create(dir: &Path) -> anyhow::Result<SearchIndex> {
+        let (schema, fields) = schema::build();
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let directory = MmapDirectory::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+        let index = match Index::exists(&directory)? {
+            true => {
+                let existing = Index::open(directory.clone())?;
+                let format = read_watermark(&existing)?.map(|w| w.format);
+                if existing.schema() == schema && format.is_none_or(|f| f == INDEX_FORMAT) {
+                    existing
+                } else {
+                    tracing::warn!(dir = %dir.display(), "index has another format: rebuilding it");
+                    drop(existing);
+                    clear_dir(dir)?;
+                    Index::create(MmapDirectory::open(dir)?, schema, Default::default())?
+                }
+            }
+            false => Index::create(directory, schema, Default::default())?,
+        };
+        cargoparts_analyzers::register(index.tokenizers());
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { index, reader, fields, dir: dir.to_path_buf() })
+    }
+
+    /// The watermark of the last commit, or `None` for an index never committed.
+    pub fn watermark(&self) -> anyhow::Result<Option<Watermark>> {
+        read_watermark(&self.index)
+    }
+
+    /// A writer for this index; only one may exist at a time (tantivy holds a lock file).
+    pub fn writer(&self) -> anyhow::Result<IndexWriter<TantivyDocument>> {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+        self.index
+            .writer_with_num_threads(threads, WRITER_HEAP_BYTES)
+            .context("another process holds this index directory's writer lock")
+    }
+
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// Number of listings searchable now.
+    pub fn num_docs(&self) -> u64 {
+        self.searcher().num_docs()
+    }
+}
+
+fn read_watermark(index: &Index) -> anyhow::Result<Option<Watermark>> {
+    let metas = index.load_metas()?;
+    match metas.payload {
+        Some(payload) => Ok(Some(serde_json::from_str(&payload).context("unreadable index watermark")?)),
+        None => Ok(None),
+    }
+}
+
+fn clear_dir(dir: &Path) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Commits what the writer holds, recording the watermark.
+pub fn commit(writer: &mut IndexWriter<TantivyDocument>, watermark: Watermark) -> anyhow::Result<()> {
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&serde_json::to_string(&watermark)?);
+    prepared.commit()?;
+    Ok(())
+}

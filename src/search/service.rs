@@ -1,0 +1,217 @@
+//! Running searches: plan selection, sorting, paging, facets and rendering.
+//!
+//! A search is CPU work measured in milliseconds; it runs on the blocking pool behind a
+//! semaphore, so a burst of heavy queries queues instead of stalling the async workers.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use cargoparts_analyzers::{QueryAnalysis, analyze_query, compact};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::Query;
+use tantivy::schema::Value;
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument};
+use tokio::sync::Semaphore;
+
+use super::facets::{FacetCollector, FacetCounts};
+use super::index::SearchIndex;
+use super::indexer::IndexerStatus;
+use super::query::{Filters, interchange_query, plans};
+use crate::api::error::AppError;
+use crate::api::pagination::PageParams;
+
+/// Listings whose part numbers are read to find interchangeable numbers.
+const INTERCHANGE_SAMPLE: usize = 50;
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+}
+
+/// A search as the API received it, validated.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub q: String,
+    pub filters: Filters,
+    pub sort: Sort,
+    pub page: PageParams,
+}
+
+/// The page of results with its totals.
+#[derive(Debug)]
+pub struct SearchOutcome {
+    pub hits: Vec<Box<RawValue>>,
+    pub total: u64,
+    pub facets: FacetCounts,
+    pub understood: QueryAnalysis,
+    pub took_ms: f64,
+}
+
+/// The live index and the machinery to search it.
+#[derive(Clone)]
+pub struct SearchService {
+    /// Swapped whole when a new index replaces the live one.
+    pub index: Arc<ArcSwap<SearchIndex>>,
+    pub status: Arc<IndexerStatus>,
+    permits: Arc<Semaphore>,
+}
+
+impl SearchService {
+    pub fn new(index: Arc<SearchIndex>, status: Arc<IndexerStatus>, concurrency: usize) -> SearchService {
+        SearchService {
+            index: Arc::new(ArcSwap::new(index)),
+            status,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    /// Runs a search off the async workers.
+    pub async fn search(&self, request: SearchRequest) -> Result<SearchOutcome, AppError> {
+        let permit = self.permits.clone().acquire_owned().await.map_err(|e| AppError::Internal(e.into()))?;
+        let index = self.index.load_full();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            execute(&index, &request)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(e.into()))
+    }
+}
+
+/// Runs a search on the calling thread.
+pub fn execute(index: &SearchIndex, request: &SearchRequest) -> tantivy::Result<SearchOutcome> {
+    let started = Instant::now();
+    let searcher = index.searcher();
+    let fields = index.fields;
+    let understood = analyze_query(&request.q);
+    let sort = match request.sort {
+        Sort::Relevance if request.q.trim().is_empty() => Sort::Newest,
+        other => other,
+    };
+
+    let mut chosen: Option<Box<dyn Query>> = None;
+    let candidates = plans(&index.index, &fields, &request.q, &understood, &request.filters);
+    let last = candidates.len().saturating_sub(1);
+    for (i, plan) in candidates.into_iter().enumerate() {
+        if i == last || searcher.search(&*plan, &Count)? > 0 {
+            chosen = Some(plan);
+            break;
+        }
+    }
+    let Some(mut query) = chosen else {
+        return Ok(SearchOutcome {
+            hits: Vec::new(),
+            total: 0,
+            facets: empty_facets(),
+            understood,
+            took_ms: elapsed_ms(started),
+        });
+    };
+    if !understood.part_numbers.is_empty() {
+        let companions = companion_numbers(&searcher, &*query, &understood.part_numbers)?;
+        if !companions.is_empty() {
+            query = interchange_query(&fields, &understood.part_numbers, &companions, &request.filters);
+        }
+    }
+
+    let limit = request.page.limit as usize;
+    let offset = request.page.offset() as usize;
+    let top = TopDocs::with_limit(limit).and_offset(offset);
+    let (addresses, total, facets) = match sort {
+        Sort::Relevance => {
+            let (docs, total, facets) = searcher.search(&*query, &(top.order_by_score(), Count, FacetCollector))?;
+            (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total, facets)
+        }
+        Sort::PriceAsc | Sort::PriceDesc => {
+            let order = if sort == Sort::PriceAsc { Order::Asc } else { Order::Desc };
+            let collector = top.order_by_fast_field::<u64>("price", order);
+            let (docs, total, facets) = searcher.search(&*query, &(collector, Count, FacetCollector))?;
+            (docs.into_iter().map(|(_, a)| a).collect(), total, facets)
+        }
+        Sort::Newest => {
+            let collector = top.order_by_fast_field::<i64>("created_at", Order::Desc);
+            let (docs, total, facets) = searcher.search(&*query, &(collector, Count, FacetCollector))?;
+            (docs.into_iter().map(|(_, a)| a).collect(), total, facets)
+        }
+    };
+    let hits = render(&searcher, index, &addresses)?;
+    Ok(SearchOutcome { hits, total: total as u64, facets, understood, took_ms: elapsed_ms(started) })
+}
+
+/// The part numbers carried by the listings that carry one of `asked`, other than
+/// `asked` itself: the numbers interchangeable with it.
+fn companion_numbers(searcher: &Searcher, query: &dyn Query, asked: &[String]) -> tantivy::Result<Vec<String>> {
+    let carriers = searcher.search(query, &TopDocs::with_limit(INTERCHANGE_SAMPLE).order_by_score())?;
+    let mut found = BTreeSet::new();
+    for (_, address) in carriers {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let Some(view) = stored_view(&doc, searcher) else { continue };
+        let Ok(parsed) = serde_json::from_str::<serde_json::Value>(view) else { continue };
+        for number in parsed["oem_numbers"].as_array().into_iter().flatten().filter_map(|n| n.as_str()) {
+            let number = compact(number);
+            if !number.is_empty() && !asked.iter().any(|a| number.starts_with(a.as_str())) {
+                found.insert(number);
+            }
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+fn stored_view<'a>(doc: &'a TantivyDocument, searcher: &Searcher) -> Option<&'a str> {
+    let field = searcher.schema().get_field("view").ok()?;
+    doc.get_first(field).and_then(|v| v.as_str())
+}
+
+fn render(searcher: &Searcher, index: &SearchIndex, addresses: &[DocAddress]) -> tantivy::Result<Vec<Box<RawValue>>> {
+    let mut hits = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let doc: TantivyDocument = searcher.doc(*address)?;
+        if let Some(view) = doc.get_first(index.fields.view).and_then(|v| v.as_str())
+            && let Ok(raw) = RawValue::from_string(view.to_string())
+        {
+            hits.push(raw);
+        }
+    }
+    Ok(hits)
+}
+
+fn empty_facets() -> FacetCounts {
+    super::facets::FACET_FIELDS.iter().map(|f| (*f, Default::default())).collect()
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// What the service understood of the query, returned so clients can show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Understood {
+    pub categories: Vec<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub year: Option<u16>,
+    pub condition: Option<String>,
+    pub part_numbers: Vec<String>,
+}
+
+impl From<QueryAnalysis> for Understood {
+    fn from(a: QueryAnalysis) -> Understood {
+        Understood {
+            categories: a.categories,
+            make: a.make,
+            model: a.model,
+            year: a.year,
+            condition: a.condition,
+            part_numbers: a.part_numbers,
+        }
+    }
+}
