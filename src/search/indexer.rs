@@ -109,8 +109,12 @@ impl Indexer {
         let xmin = snapshot_xmin(&self.db).await?;
         let seq = max_seq(&self.db).await?;
         self.writer.lock().expect("writer lock").delete_all_documents()?;
+        // Streaming a million listings outlasts the pool's statement timeout, which
+        // protects API requests; this one statement is allowed to run to the end.
+        let mut tx = self.db.begin().await?;
+        sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
         let mut rows =
-            sqlx::query(listing_select!("WHERE l.status = 'active' AND s.status = 'active'")).fetch(&self.db);
+            sqlx::query(listing_select!("WHERE l.status = 'active' AND s.status = 'active'")).fetch(&mut *tx);
         let mut chunk = Vec::with_capacity(BUILD_CHUNK);
         let mut count = 0usize;
         while let Some(row) = rows.try_next().await? {
@@ -123,6 +127,7 @@ impl Indexer {
         count += chunk.len();
         self.add_parallel(chunk).await?;
         drop(rows);
+        tx.commit().await?;
         self.commit(Watermark { format: INDEX_FORMAT, xmin, seq }).await?;
         let secs = started.elapsed().as_secs_f64();
         tracing::info!(listings = count, seconds = secs, rate = count as f64 / secs.max(1e-9), "index built");
