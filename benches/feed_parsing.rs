@@ -6,7 +6,9 @@ use cargoparts::catalog::feed::parse_line;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn feed_parsing(c: &mut Criterion) {
-    let lines: Vec<Vec<u8>> = DemoCatalog::new(2_000, 50, 7).map(|r| r.to_string().into_bytes()).collect();
+    let lines: Vec<Vec<u8>> = DemoCatalog::new(2_000, 50, 7)
+        .map(|r| r.to_string().into_bytes())
+        .collect();
     let bytes: usize = lines.iter().map(Vec::len).sum();
     let mut group = c.benchmark_group("feed");
     group.throughput(Throughput::Elements(lines.len() as u64));

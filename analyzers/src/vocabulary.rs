@@ -147,7 +147,9 @@ impl Vocabulary {
     /// The make whose canonical name equals `name`, ignoring ASCII case.
     pub fn make(&self, name: &str) -> Option<&Make> {
         let name = name.trim();
-        self.makes.iter().find(|m| m.name.eq_ignore_ascii_case(name))
+        self.makes
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
     }
 
     /// All conditions.
@@ -168,7 +170,9 @@ impl Vocabulary {
     /// The city whose canonical name equals `name`, ignoring ASCII case.
     pub fn city(&self, name: &str) -> Option<&City> {
         let name = name.trim();
-        self.cities.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+        self.cities
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -177,7 +181,9 @@ impl Make {
     /// and the separators people leave out (`CR-V`, `crv`, `cr v`).
     pub fn model(&self, name: &str) -> Option<&Model> {
         let wanted = compact_ascii(name);
-        self.models.iter().find(|m| compact_ascii(&m.name) == wanted)
+        self.models
+            .iter()
+            .find(|m| compact_ascii(&m.name) == wanted)
     }
 }
 
@@ -212,7 +218,12 @@ mod tests {
         assert_eq!(makes.len(), vocab.makes().len());
         for make in vocab.makes() {
             let models: HashSet<_> = make.models.iter().map(|m| &m.name).collect();
-            assert_eq!(models.len(), make.models.len(), "duplicate model in {}", make.name);
+            assert_eq!(
+                models.len(),
+                make.models.len(),
+                "duplicate model in {}",
+                make.name
+            );
         }
     }
 
@@ -220,10 +231,18 @@ mod tests {
     fn every_entry_has_display_names_and_terms() {
         let vocab = Vocabulary::builtin();
         for c in vocab.categories() {
-            assert!(!c.name_ar.is_empty() && !c.name_en.is_empty() && !c.terms.is_empty(), "{}", c.slug);
+            assert!(
+                !c.name_ar.is_empty() && !c.name_en.is_empty() && !c.terms.is_empty(),
+                "{}",
+                c.slug
+            );
         }
         for m in vocab.makes() {
-            assert!(!m.spellings.is_empty() && !m.models.is_empty(), "{}", m.name);
+            assert!(
+                !m.spellings.is_empty() && !m.models.is_empty(),
+                "{}",
+                m.name
+            );
         }
     }
 
