@@ -1,6 +1,7 @@
 //! Builds the application from its settings, binds it, and runs it until shutdown.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -12,6 +13,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::api;
+use crate::auth::AuthState;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::config::Settings;
 use crate::db;
@@ -33,6 +35,7 @@ pub struct AppState {
     pub redis: Option<ConnectionManager>,
     pub metrics: PrometheusHandle,
     pub taxonomy: TaxonomyState,
+    pub auth: AuthState,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             Some(url) => Some(connect_redis(url.expose_secret()).await?),
             None => None,
         };
+        let auth = AuthState::from_settings(&settings, redis.clone())?;
         Ok(AppState {
             settings: Arc::new(settings),
             db: PrimaryDb(primary),
@@ -54,6 +58,7 @@ impl AppState {
             redis,
             metrics: api::metrics::recorder(),
             taxonomy: TaxonomyState::builtin(),
+            auth,
         })
     }
 }
@@ -93,6 +98,11 @@ impl Application {
         &self.state
     }
 
+    /// For replacing parts (the SMS sender, the clock) before the server starts.
+    pub fn state_mut(&mut self) -> &mut AppState {
+        &mut self.state
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight finish.
     pub async fn run_until(
         self,
@@ -100,7 +110,9 @@ impl Application {
     ) -> anyhow::Result<()> {
         let router = api::router(self.state);
         tracing::info!(address = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, router)
+        // The peer address is the client address for rate limits and the audit log.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
         tracing::info!("stopped");

@@ -42,8 +42,13 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(
             "/api/v1",
-            crate::catalog::router(settings.http.inventory_body_limit_bytes),
+            crate::auth::rate_limit::limited(
+                crate::catalog::router(settings.http.inventory_body_limit_bytes),
+                &state,
+                crate::auth::rate_limit::RouteClass::Api,
+            ),
         )
+        .nest("/api/v1", crate::auth::router(&state))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();
@@ -71,6 +76,7 @@ pub fn router(state: AppState) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
+                .layer(crate::auth::headers::security_headers())
                 .layer(cors(&settings))
                 .layer(CompressionLayer::new())
                 .layer(RequestDecompressionLayer::new())
@@ -95,7 +101,14 @@ fn cors(settings: &Settings) -> CorsLayer {
             header::CONTENT_TYPE,
             header::ACCEPT_LANGUAGE,
         ])
-        .expose_headers([REQUEST_ID, API_VERSION])
+        .expose_headers([
+            REQUEST_ID,
+            API_VERSION,
+            crate::auth::rate_limit::LIMIT,
+            crate::auth::rate_limit::REMAINING,
+            crate::auth::rate_limit::RESET,
+            header::RETRY_AFTER,
+        ])
         .max_age(Duration::from_secs(3600))
 }
 

@@ -46,7 +46,7 @@ pub async fn issue_key(
     Ok(IssuedKey { id, secret, prefix })
 }
 
-fn digest(secret: &str) -> Vec<u8> {
+pub(crate) fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
