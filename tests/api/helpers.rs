@@ -135,6 +135,8 @@ pub fn test_settings(db_name: &str) -> Settings {
     settings.database.url = SecretString::from(format!("{}/{db_name}", server_url()));
     settings.database.max_connections = 8;
     settings.http.bind = "127.0.0.1:0".parse().unwrap();
+    // Tests share one Redis; their own prefix keeps counters and revocations apart.
+    settings.redis.key_prefix = format!("{db_name}:");
     settings
 }
 

@@ -31,28 +31,24 @@ use crate::db::is_constraint_violation;
 use crate::startup::PrimaryDb;
 
 /// A new account.
+///
+/// Every field is checked in [`RegisterRequest::check`], so one answer names every
+/// problem at once.
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct RegisterRequest {
     /// Email address. At least one of `email` and `phone` is required.
-    #[validate(length(max = 254, message = "must be at most 254 characters"))]
     pub email: Option<String>,
     /// Saudi mobile number in any usual form (`05XXXXXXXX`, `+9665XXXXXXXX`, …).
-    #[validate(length(max = 32, message = "must be a Saudi mobile number"))]
     pub phone: Option<String>,
     /// At least 10 characters, not a common password, not containing the name or login.
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,
-    /// The name shown on orders and messages.
-    #[validate(
-        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
-        custom(function = single_line)
-    )]
+    /// The name shown on orders and messages, 1 to 200 characters.
     pub name: String,
     /// `buyer` (default) or `seller`; administrators are appointed, not registered.
     #[serde(default = "buyer")]
     pub role: Role,
     /// Required for sellers: a new seller record, or an existing one to link.
-    #[validate(nested)]
     pub seller: Option<SellerSignup>,
 }
 
@@ -62,19 +58,11 @@ fn buyer() -> Role {
 
 /// The seller record a seller account manages: either `name` and `city` for a new
 /// one, or `api_key` of an existing seller to prove it is yours and link it.
-#[derive(Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct SellerSignup {
-    /// Business name of a new seller.
-    #[validate(
-        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
-        custom(function = single_line)
-    )]
+    /// Business name of a new seller, 1 to 200 characters.
     pub name: Option<String>,
     /// City of a new seller.
-    #[validate(
-        length(min = 1, max = 64, message = "must be 1 to 64 characters"),
-        custom(function = single_line)
-    )]
     pub city: Option<String>,
     /// An active API key of an existing seller (`cpk_…`).
     #[schema(value_type = Option<String>)]
@@ -113,6 +101,29 @@ fn normalize_email(raw: &str) -> Result<String, &'static str> {
     }
 }
 
+/// `value` trimmed, with a field error when it is blank, too long or holds control
+/// characters.
+fn single_line_field(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: &str,
+    max_chars: usize,
+) -> String {
+    let trimmed = value.trim();
+    if let Err(error) = single_line(trimmed) {
+        let reason = error
+            .message
+            .map_or_else(|| error.code.to_string(), |m| m.to_string());
+        errors.push(FieldError::new(field, reason));
+    } else if trimmed.chars().count() > max_chars {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    trimmed.to_string()
+}
+
 /// What a password must not contain: the name, the email's local part, the phone's
 /// national digits.
 fn personal<'a>(name: &'a str, email: Option<&'a str>, phone: Option<&'a Phone>) -> [&'a str; 3] {
@@ -146,7 +157,7 @@ impl RegisterRequest {
                 "an email address or a phone number is required",
             ));
         }
-        let name = self.name.trim().to_string();
+        let name = single_line_field(&mut errors, "name", &self.name, 200);
         if let Some(reason) = passwords::policy_violation(
             self.password.expose_secret(),
             &personal(&name, email.as_deref(), phone.as_ref()),
@@ -184,8 +195,11 @@ impl RegisterRequest {
                     name: Some(name),
                     city: Some(city),
                 } => Some(SellerLink::Create {
-                    name: name.trim().to_string(),
-                    city: canonical_city(Vocabulary::builtin(), &city),
+                    name: single_line_field(&mut errors, "seller.name", &name, 200),
+                    city: canonical_city(
+                        Vocabulary::builtin(),
+                        &single_line_field(&mut errors, "seller.city", &city, 64),
+                    ),
                 }),
                 _ => {
                     errors.push(FieldError::new(

@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use validator::Validate;
+use validator::{Validate, ValidationError};
 
 use crate::api::error::{AppError, ErrorEnvelope};
 use crate::api::extract::AppQuery;
@@ -34,10 +34,24 @@ pub struct AuditLogQuery {
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
     pub limit: u32,
     /// Only this event, e.g. `login.failed`.
-    #[validate(length(max = 64, message = "must be at most 64 characters"))]
+    #[validate(custom(function = event_name))]
     pub event: Option<String>,
     /// Only entries this user caused or that concern them.
     pub user_id: Option<Uuid>,
+}
+
+/// Event names are lowercase words joined by `.` and `_`.
+fn event_name(event: &str) -> Result<(), ValidationError> {
+    let well_formed = (1..=64).contains(&event.len())
+        && event
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_');
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ValidationError::new("event")
+            .with_message("must be an event name such as login.failed".into()))
+    }
 }
 
 /// One security event.
