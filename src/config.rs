@@ -347,6 +347,40 @@ mod tests {
     }
 
     #[test]
+    fn auth_and_rate_limit_defaults_start_a_fresh_machine() {
+        let settings = Settings::load_from(None, env_of(&[])).unwrap();
+        assert_eq!(settings.auth.access_token_ttl_secs, 900);
+        assert!(settings.auth.jwt_keys.is_empty() && settings.auth.allow_development_keys);
+        assert_eq!(
+            settings.rate_limit.auth,
+            RateLimitRule {
+                limit: 5,
+                window_secs: 900
+            }
+        );
+        assert_eq!(settings.redis.key_prefix, "cargoparts:");
+        assert!(settings.http.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_and_budgets_come_from_the_settings_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cargoparts.toml");
+        std::fs::write(
+            &path,
+            "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"fd00::/8\"]\n\
+             [rate_limit.public]\nlimit = 0\nwindow_secs = 60\n",
+        )
+        .unwrap();
+        let settings = Settings::load_from(path.to_str(), env_of(&[])).unwrap();
+        assert_eq!(settings.http.trusted_proxies.len(), 2);
+        assert_eq!(settings.rate_limit.public.limit, 0);
+        std::fs::write(&path, "[rate_limit.auth]\nlimit = 5\nwindow_secs = 0\n").unwrap();
+        let err = Settings::load_from(path.to_str(), env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("window_secs"), "{err}");
+    }
+
+    #[test]
     fn secrets_do_not_appear_in_debug_output() {
         let settings = Settings::load_from(
             None,

@@ -3,14 +3,17 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
-use sqlx::{PgExecutor, Row};
+use sqlx::{PgExecutor, PgPool, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AuthState;
+use super::audit::{self, Entry, Event};
+use super::client::RequestContext;
 use super::crypto::{FieldCipher, LookupHasher};
 use super::phone::Phone;
 use super::principal::Role;
+use super::sessions::{self, EndReason};
 use super::tokens::Subject;
 use crate::api::error::AppError;
 
@@ -156,4 +159,54 @@ pub async fn by_phone_hash(
         .fetch_optional(db)
         .await?;
     row.as_ref().map(UserRecord::from_row).transpose()
+}
+
+/// Gives the account with `email` the role `role` (a seller account needs the external
+/// id of its seller record) and ends its sessions; for operators, from the command line.
+pub async fn set_role(
+    db: &PgPool,
+    email: &str,
+    role: Role,
+    seller_external_id: Option<&str>,
+) -> anyhow::Result<()> {
+    let email = email.trim().to_lowercase();
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let seller_id: Option<Uuid> = match (role, seller_external_id) {
+        (Role::Seller, Some(external_id)) => Some(
+            sqlx::query_scalar("SELECT id FROM sellers WHERE external_id = $1")
+                .bind(external_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no seller has the external id {external_id}"))?,
+        ),
+        (Role::Seller, None) => anyhow::bail!("a seller account needs its seller record"),
+        (_, _) => None,
+    };
+    let user_id: Uuid = sqlx::query_scalar(
+        "UPDATE users SET role = $2, seller_id = COALESCE($3, seller_id), updated_at = $4
+          WHERE email = $1 RETURNING id",
+    )
+    .bind(&email)
+    .bind(role.as_str())
+    .bind(seller_id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
+    let ended = sessions::end_all(&mut tx, user_id, None, EndReason::Admin, now).await?;
+    audit::record(
+        &mut *tx,
+        Entry::about(Event::RoleChanged, Some(user_id)).with(serde_json::json!({
+            "role": role.as_str(),
+            "seller_id": seller_id,
+            "sessions_ended": ended,
+            "via": "command line",
+        })),
+        &RequestContext::default(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

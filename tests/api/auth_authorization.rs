@@ -214,8 +214,19 @@ async fn the_audit_log_is_paginated_filterable_and_free_of_secrets() {
     assert_eq!(page["meta"]["limit"], 2);
     assert!(page["meta"]["total"].as_u64().unwrap() >= 5);
     assert_eq!(page["meta"]["hasNext"], true);
-    assert_eq!(page["data"][0]["event"], "login.failed");
-    assert_eq!(page["data"][0]["ip"], "127.0.0.1");
+    let failures: Value = app
+        .get_as(&admin.access, "/api/v1/admin/audit-log?event=login.failed")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failures["meta"]["total"], 1);
+    assert_eq!(
+        failures["data"][0]["subject_id"],
+        seller.user_id.to_string()
+    );
+    assert_eq!(failures["data"][0]["ip"], "127.0.0.1");
+    assert_eq!(failures["data"][0]["details"]["reason"], "wrong_password");
 
     let filtered: Value = app
         .get_as(
@@ -297,4 +308,82 @@ async fn an_admin_ends_a_users_sessions() {
             .await
             .unwrap();
     assert_eq!(actor, admin.user_id);
+}
+
+#[tokio::test]
+async fn appointing_an_administrator_ends_the_accounts_sessions_and_is_audited() {
+    let app = spawn_auth_app().await;
+    let before = app.register_buyer("appointed@example.com").await;
+    cargoparts::auth::users::set_role(
+        &app.db,
+        "appointed@example.com",
+        cargoparts::auth::principal::Role::Admin,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.get_as(&before.access, "/api/v1/admin/audit-log")
+            .await
+            .status(),
+        403,
+        "a token issued before the appointment does not carry the role"
+    );
+    let tokens = app
+        .login_ok(&json!({"email": "appointed@example.com", "password": PASSWORD}))
+        .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = app
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": before.refresh}),
+        )
+        .await;
+    assert_eq!(refresh.status(), 401, "sessions from before the change end");
+    assert_eq!(
+        app.get_as(access, "/api/v1/admin/audit-log").await.status(),
+        200
+    );
+    let details: Value = sqlx::query_scalar(
+        "SELECT details FROM audit_log WHERE event = 'admin.role_changed' AND subject_id = $1",
+    )
+    .bind(before.user_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(details["role"], "admin");
+}
+
+#[tokio::test]
+async fn a_seller_role_needs_an_existing_seller_record() {
+    let app = spawn_auth_app().await;
+    app.register_buyer("becomes-seller@example.com").await;
+    let missing = cargoparts::auth::users::set_role(
+        &app.db,
+        "becomes-seller@example.com",
+        cargoparts::auth::principal::Role::Seller,
+        Some("NO-SUCH-SELLER"),
+    )
+    .await;
+    assert!(missing.is_err());
+    let (seller_id, _) = app.seller_with_key("S-EXISTING").await;
+    cargoparts::auth::users::set_role(
+        &app.db,
+        "Becomes-Seller@example.com",
+        cargoparts::auth::principal::Role::Seller,
+        Some("S-EXISTING"),
+    )
+    .await
+    .unwrap();
+    let tokens = app
+        .login_ok(&json!({"email": "becomes-seller@example.com", "password": PASSWORD}))
+        .await;
+    let me: Value = app
+        .get_as(tokens["access_token"].as_str().unwrap(), "/api/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "seller");
+    assert_eq!(me["seller_id"], seller_id.to_string());
 }

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use cargoparts::auth::clock::ManualClock;
 use cargoparts::auth::phone::Phone;
+use cargoparts::auth::principal::Role;
 use cargoparts::auth::sms::SmsSender;
+use cargoparts::auth::users;
 use cargoparts::config::Settings;
 use cargoparts::startup::Application;
 use futures::future::BoxFuture;
@@ -194,13 +196,11 @@ impl AuthApp {
         (session, seller_id)
     }
 
-    /// An administrator: appointed in the database, then signed in afresh so the
-    /// token carries the role.
+    /// An administrator: appointed the way operators do it, then signed in afresh so
+    /// the token carries the role.
     pub async fn admin(&self, email: &str) -> Session {
         let session = self.register_buyer(email).await;
-        sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
-            .bind(session.user_id)
-            .execute(&self.db)
+        users::set_role(&self.db, email, Role::Admin, None)
             .await
             .unwrap();
         let tokens = self
