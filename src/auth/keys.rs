@@ -128,19 +128,21 @@ fn active_id(
     for id in keys.keys() {
         check_key_id(id)?;
     }
-    let id = match configured.map(str::trim).filter(|id| !id.is_empty()) {
-        Some(id) => id.to_ascii_lowercase(),
-        None if keys.len() == 1 => keys.keys().next().cloned().unwrap_or_default(),
+    // Ids from the environment arrive lowercased, so the name is matched without case.
+    match configured.map(str::trim).filter(|id| !id.is_empty()) {
+        Some(wanted) => keys
+            .keys()
+            .find(|id| id.eq_ignore_ascii_case(wanted))
+            .cloned()
+            .ok_or_else(|| {
+                anyhow::anyhow!("{setting} names key {wanted}, which is not configured")
+            }),
+        None if keys.len() == 1 => Ok(keys.keys().next().cloned().unwrap_or_default()),
         None => anyhow::bail!(
             "{setting} must name one of the {} configured keys",
             keys.len()
         ),
-    };
-    anyhow::ensure!(
-        keys.contains_key(&id),
-        "{setting} names key {id}, which is not configured"
-    );
-    Ok(id)
+    }
 }
 
 #[cfg(test)]

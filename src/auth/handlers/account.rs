@@ -351,6 +351,12 @@ pub struct LoginRequest {
     pub password: SecretString,
 }
 
+/// How a sign-in names its account.
+enum Login {
+    Email(String),
+    Phone(Phone),
+}
+
 /// Signs in with email or phone and password.
 ///
 /// Accounts with an authenticator get a challenge instead of tokens; finish it at
@@ -375,25 +381,22 @@ pub async fn login(
     context: RequestContext,
     AppJson(body): AppJson<LoginRequest>,
 ) -> Result<Response, AppError> {
-    let (login_key, user) = match (&body.email, &body.phone) {
+    let login = match (&body.email, &body.phone) {
         (Some(email), None) => {
-            let email = normalize_email(email).map_err(|r| AppError::invalid("email", r))?;
-            let user = users::by_email(&db, &email).await?;
-            (email, user)
+            Login::Email(normalize_email(email).map_err(|r| AppError::invalid("email", r))?)
         }
         (None, Some(phone)) => {
-            let phone = Phone::parse(phone).map_err(|r| AppError::invalid("phone", r))?;
-            let hash = users::phone_hash(&auth.keys.lookup, &phone);
-            (
-                phone.as_str().to_string(),
-                users::by_phone_hash(&db, &hash).await?,
-            )
+            Login::Phone(Phone::parse(phone).map_err(|r| AppError::invalid("phone", r))?)
         }
         _ => return Err(AppError::invalid("email", "give either email or phone")),
     };
     // Counted per account as well as per address, so guessing one account's password
     // from many addresses is as slow as from one.
-    let account_key = hex::encode(&auth.keys.lookup.hash("login", &[login_key.as_bytes()])[..16]);
+    let login_text = match &login {
+        Login::Email(email) => email.as_str(),
+        Login::Phone(phone) => phone.as_str(),
+    };
+    let account_key = hex::encode(&auth.keys.lookup.hash("login", &[login_text.as_bytes()])[..16]);
     let decision = auth
         .limiter
         .hit(
@@ -403,6 +406,12 @@ pub async fn login(
         .await?
         .map(Decision::check)
         .transpose()?;
+    let user = match &login {
+        Login::Email(email) => users::by_email(&db, email).await?,
+        Login::Phone(phone) => {
+            users::by_phone_hash(&db, &users::phone_hash(&auth.keys.lookup, phone)).await?
+        }
+    };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let matches = passwords::verify(body.password, stored).await?;
     let user = match user {
