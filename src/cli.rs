@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `import`, `seed`, `seller create-key`.
+//! The command line: `serve`, `migrate`, `import`, `seed`, `seller create-key`,
+//! `user set-role`.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
@@ -61,6 +62,25 @@ pub enum Command {
         #[command(subcommand)]
         command: SellerCommand,
     },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Change the role of the account with this email; administrators are appointed
+    /// this way. The account's sessions end, so the new role applies at its next sign-in.
+    SetRole {
+        email: String,
+        #[arg(value_parser = ["buyer", "seller", "admin"])]
+        role: String,
+        /// External id of the seller record a seller account manages.
+        #[arg(long, required_if_eq("role", "seller"))]
+        seller: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +131,13 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Seller { command: SellerCommand::CreateKey { external_id, label, name, city } } => {
             let pool = db::prepare(&settings.database).await?;
             create_key(&pool, &external_id, label.as_deref(), name.zip(city)).await
+        }
+        Command::User { command: UserCommand::SetRole { email, role, seller } } => {
+            let pool = db::prepare(&settings.database).await?;
+            let role = crate::auth::principal::Role::from_db(&role)?;
+            crate::auth::users::set_role(&pool, &email, role, seller.as_deref()).await?;
+            println!("{} is now {}", email.trim().to_lowercase(), role.as_str());
+            Ok(())
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `REDIS_URL`) plus `CARGOPARTS_*`; any setting of the file can also be overridden as
 //! `CARGOPARTS__SECTION__KEY`. Connection strings are secrets: they never reach a log.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub struct Settings {
     pub http: HttpSettings,
     pub search: SearchSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -41,6 +44,9 @@ pub struct DatabaseSettings {
 pub struct RedisSettings {
     /// Without it the service runs as a single node with in-process equivalents.
     pub url: Option<SecretString>,
+    /// Prepended to every key, so deployments (and tests) sharing one Redis never collide.
+    #[serde(default)]
+    pub key_prefix: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +59,10 @@ pub struct HttpSettings {
     pub inventory_body_limit_bytes: usize,
     /// Origins allowed by CORS; empty allows none, `*` allows any.
     pub cors_origins: Vec<String>,
+    /// Networks (CIDR) of the reverse proxies whose `X-Forwarded-For` is believed; the
+    /// client address of anyone else's request is the socket's peer.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +85,68 @@ pub enum LogFormat {
     Json,
 }
 
+/// Accounts, tokens and the keys protecting them.
+///
+/// Keys are given by id so they can rotate: `CARGOPARTS__AUTH__JWT_KEYS__<ID>=<secret>`
+/// adds one (ids arrive lowercased), `CARGOPARTS__AUTH__JWT_SIGNING_KID=<id>` picks
+/// the one new tokens are signed with. With no key configured the service falls back
+/// to development keys and says so loudly, unless `allow_development_keys` is false.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// `iss` of access tokens.
+    pub issuer: String,
+    /// `aud` of access tokens.
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token; every use replaces it with a fresh one.
+    pub refresh_token_ttl_secs: u64,
+    /// HS256 secrets (at least 32 bytes) by key id. Keep a retired id listed until
+    /// the access tokens it signed have expired.
+    #[serde(default)]
+    pub jwt_keys: BTreeMap<String, SecretString>,
+    /// The key id new access tokens are signed with; optional when only one key is listed.
+    pub jwt_signing_kid: Option<String>,
+    /// AES-256-GCM keys (base64 of 32 bytes) by key id, for personal data at rest.
+    /// Keep a retired id listed until no stored value is sealed with it.
+    #[serde(default)]
+    pub encryption_keys: BTreeMap<String, SecretString>,
+    /// The key id new values are sealed with; optional when only one key is listed.
+    pub encryption_key_id: Option<String>,
+    /// Key of the HMAC-SHA256 lookup hashes (phone numbers, one-time codes), at least
+    /// 32 bytes. Changing it orphans every stored hash.
+    pub hmac_key: Option<SecretString>,
+    /// Whether to start with the built-in development keys when none are configured.
+    /// Production sets this to false so that a missing key stops the service.
+    pub allow_development_keys: bool,
+    /// How long a login's second-factor challenge stays open.
+    pub mfa_challenge_ttl_secs: u64,
+    /// Issuer shown in authenticator apps.
+    pub totp_issuer: String,
+    /// How long an SMS login code is valid.
+    pub otp_ttl_secs: u64,
+    /// Codes sent to one phone number per hour.
+    pub otp_max_per_hour: u32,
+    /// Wrong guesses a code or a second-factor challenge survives.
+    pub max_code_attempts: u32,
+}
+
+/// Request budgets per route class; a `limit` of 0 turns a class off.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    /// Credential endpoints (register, login, codes), per client address and per account.
+    pub auth: RateLimitRule,
+    /// Everything else under `/api/v1`, per client address.
+    pub public: RateLimitRule,
+    /// The sellers' sync API, per API key.
+    pub seller_sync: RateLimitRule,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct RateLimitRule {
+    pub limit: u32,
+    pub window_secs: u64,
+}
+
 const DEFAULTS: &str = r#"
 [database]
 url = "postgres://postgres@127.0.0.1:5432/cargoparts"
@@ -90,6 +162,10 @@ request_timeout_ms = 30000
 body_limit_bytes = 1048576
 inventory_body_limit_bytes = 33554432
 cors_origins = []
+trusted_proxies = []
+
+[redis]
+key_prefix = "cargoparts:"
 
 [search]
 index_dir = "./index-data"
@@ -97,6 +173,23 @@ index_dir = "./index-data"
 [log]
 format = "pretty"
 filter = "info"
+
+[auth]
+issuer = "cargoparts"
+audience = "cargoparts-api"
+access_token_ttl_secs = 900
+refresh_token_ttl_secs = 2592000
+allow_development_keys = true
+mfa_challenge_ttl_secs = 300
+totp_issuer = "CargoParts"
+otp_ttl_secs = 300
+otp_max_per_hour = 5
+max_code_attempts = 5
+
+[rate_limit]
+auth = { limit = 5, window_secs = 900 }
+public = { limit = 1200, window_secs = 60 }
+seller_sync = { limit = 600, window_secs = 60 }
 "#;
 
 impl Settings {
@@ -120,6 +213,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("http.cors_origins")
+                .with_list_parse_key("http.trusted_proxies")
                 .try_parsing(true),
         );
         let overrides = [
@@ -147,6 +241,17 @@ impl Settings {
         anyhow::ensure!(
             self.database.min_connections <= self.database.max_connections,
             "database.min_connections must not exceed database.max_connections"
+        );
+        for (class, rule) in [
+            ("auth", self.rate_limit.auth),
+            ("public", self.rate_limit.public),
+            ("seller_sync", self.rate_limit.seller_sync),
+        ] {
+            anyhow::ensure!(rule.window_secs > 0, "rate_limit.{class}.window_secs must be positive");
+        }
+        anyhow::ensure!(
+            self.auth.access_token_ttl_secs > 0 && self.auth.refresh_token_ttl_secs > 0,
+            "auth token lifetimes must be positive"
         );
         for url in [Some(&self.database.url), self.database.read_url.as_ref()].into_iter().flatten() {
             let parsed = url::Url::parse(url.expose_secret()).context("database url is not a URL")?;
@@ -202,6 +307,34 @@ mod tests {
     fn a_non_postgres_url_is_refused() {
         let err = Settings::load_from(None, env_of(&[("DATABASE_URL", "mysql://x@y/z")])).unwrap_err();
         assert!(err.to_string().contains("postgres://"), "{err}");
+    }
+
+    #[test]
+    fn auth_and_rate_limit_defaults_start_a_fresh_machine() {
+        let settings = Settings::load_from(None, env_of(&[])).unwrap();
+        assert_eq!(settings.auth.access_token_ttl_secs, 900);
+        assert!(settings.auth.jwt_keys.is_empty() && settings.auth.allow_development_keys);
+        assert_eq!(settings.rate_limit.auth, RateLimitRule { limit: 5, window_secs: 900 });
+        assert_eq!(settings.redis.key_prefix, "cargoparts:");
+        assert!(settings.http.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_and_budgets_come_from_the_settings_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cargoparts.toml");
+        std::fs::write(
+            &path,
+            "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"fd00::/8\"]\n\
+             [rate_limit.public]\nlimit = 0\nwindow_secs = 60\n",
+        )
+        .unwrap();
+        let settings = Settings::load_from(path.to_str(), env_of(&[])).unwrap();
+        assert_eq!(settings.http.trusted_proxies.len(), 2);
+        assert_eq!(settings.rate_limit.public.limit, 0);
+        std::fs::write(&path, "[rate_limit.auth]\nlimit = 5\nwindow_secs = 0\n").unwrap();
+        let err = Settings::load_from(path.to_str(), env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("window_secs"), "{err}");
     }
 
     #[test]

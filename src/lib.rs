@@ -4,6 +4,7 @@
 //! engineers run it with. See `ARCHITECTURE.md` for how data flows between them.
 
 pub mod api;
+pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;

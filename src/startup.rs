@@ -1,6 +1,7 @@
 //! Builds the application from its settings, binds it, and runs it until shutdown.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -12,6 +13,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::api;
+use crate::auth::AuthState;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::config::Settings;
 use crate::db;
@@ -37,6 +39,7 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub taxonomy: TaxonomyState,
     pub search: SearchService,
+    pub auth: AuthState,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
         let index = Arc::new(SearchIndex::open_or_create(&settings.search.index_dir)?);
         let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         let search = SearchService::new(index, Arc::new(IndexerStatus::default()), concurrency);
+        let auth = AuthState::from_settings(&settings, redis.clone())?;
         Ok(AppState {
             settings: Arc::new(settings),
             db: PrimaryDb(primary),
@@ -63,6 +67,7 @@ impl AppState {
             metrics: api::metrics::recorder(),
             taxonomy: TaxonomyState::builtin(),
             search,
+            auth,
         })
     }
 }
@@ -79,7 +84,17 @@ async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    indexer: tokio::task::JoinHandle<()>,
+    indexer: IndexerTask,
+}
+
+/// The indexer's task, stopped when the application that started it is dropped, so
+/// an application abandoned before or while serving never leaves a writer behind.
+struct IndexerTask(tokio::task::JoinHandle<()>);
+
+impl Drop for IndexerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Application {
@@ -89,7 +104,7 @@ impl Application {
         let state = AppState::connect(settings).await?;
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
         let indexer = Indexer::new(state.db.0.clone(), state.search.index.load_full(), state.search.status.clone())?;
-        let indexer = tokio::spawn(indexer.run());
+        let indexer = IndexerTask(tokio::spawn(indexer.run()));
         Ok(Application { listener, state, indexer })
     }
 
@@ -101,15 +116,23 @@ impl Application {
         &self.state
     }
 
+    /// For replacing parts (the SMS sender, the clock) before the server starts.
+    pub fn state_mut(&mut self) -> &mut AppState {
+        &mut self.state
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let router = api::router(self.state);
-        tracing::info!(address = %self.listener.local_addr()?, "listening");
-        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        let Application { listener, state, mut indexer } = self;
+        let router = api::router(state);
+        tracing::info!(address = %listener.local_addr()?, "listening");
+        // The peer address is the client address for rate limits and the audit log.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
         // Stopping the indexer releases the index's writer lock; the watermark of its
         // last commit is where the next start resumes.
-        self.indexer.abort();
-        let _ = self.indexer.await;
+        indexer.0.abort();
+        let _ = (&mut indexer.0).await;
         served?;
         tracing::info!("stopped");
         Ok(())

@@ -5,7 +5,7 @@
 //! inside the request's span and answered with a generic message, never the cause.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
@@ -52,6 +52,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("request timed out")]
     Timeout,
+    /// The client used up its request budget; it may retry after `retry_after_secs`.
+    #[error("too many requests; retry in {retry_after_secs} seconds")]
+    RateLimited { limit: u32, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -95,6 +98,7 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             AppError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
             AppError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
@@ -116,6 +120,9 @@ impl AppError {
                 serde_json::json!({ "limit_bytes": limit_bytes }),
             ),
             AppError::UnsupportedMediaType(message) => (message.clone(), Value::Null),
+            AppError::RateLimited { limit, retry_after_secs } => {
+                (self.to_string(), serde_json::json!({ "limit": limit, "retry_after_secs": retry_after_secs }))
+            }
             AppError::Internal(_) => ("internal error".to_string(), Value::Null),
             AppError::Unavailable(_) => ("service temporarily unavailable".to_string(), Value::Null),
             other => (other.to_string(), Value::Null),
@@ -143,7 +150,15 @@ impl IntoResponse for AppError {
         }
         let (message, details) = self.message_and_details();
         let body = ErrorEnvelope { error: ErrorBody { code, message, details } };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::RateLimited { limit, retry_after_secs } = self {
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, retry_after_secs.into());
+            headers.insert("x-ratelimit-limit", limit.into());
+            headers.insert("x-ratelimit-remaining", 0.into());
+            headers.insert("x-ratelimit-reset", retry_after_secs.into());
+        }
+        response
     }
 }
 
@@ -189,6 +204,15 @@ mod tests {
         let (message, details) = err.message_and_details();
         assert_eq!(message, "internal error");
         assert_eq!(details, Value::Null);
+    }
+
+    #[test]
+    fn rate_limited_answers_say_when_to_retry() {
+        let response = AppError::RateLimited { limit: 5, retry_after_secs: 42 }.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()["retry-after"], "42");
+        assert_eq!(response.headers()["x-ratelimit-remaining"], "0");
+        assert_eq!(response.headers()["x-ratelimit-limit"], "5");
     }
 
     #[test]

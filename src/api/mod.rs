@@ -42,8 +42,13 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(
             "/api/v1",
-            crate::catalog::router(settings.http.inventory_body_limit_bytes).merge(crate::search::router()),
+            crate::auth::rate_limit::limited(
+                crate::catalog::router(settings.http.inventory_body_limit_bytes).merge(crate::search::router()),
+                &state,
+                crate::auth::rate_limit::RouteClass::Api,
+            ),
         )
+        .nest("/api/v1", crate::auth::router(&state))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();
@@ -71,6 +76,7 @@ pub fn router(state: AppState) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
+                .layer(crate::auth::headers::security_headers())
                 .layer(cors(&settings))
                 .layer(CompressionLayer::new())
                 .layer(RequestDecompressionLayer::new())
@@ -91,7 +97,14 @@ fn cors(settings: &Settings) -> CorsLayer {
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT_LANGUAGE])
-        .expose_headers([REQUEST_ID, API_VERSION])
+        .expose_headers([
+            REQUEST_ID,
+            API_VERSION,
+            crate::auth::rate_limit::LIMIT,
+            crate::auth::rate_limit::REMAINING,
+            crate::auth::rate_limit::RESET,
+            header::RETRY_AFTER,
+        ])
         .max_age(Duration::from_secs(3600))
 }
 

@@ -42,7 +42,7 @@ pub async fn issue_key(db: &PgPool, seller_id: Uuid, label: Option<&str>) -> sql
     Ok(IssuedKey { id, secret, prefix })
 }
 
-fn digest(secret: &str) -> Vec<u8> {
+pub(crate) fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 

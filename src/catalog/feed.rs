@@ -326,7 +326,7 @@ fn canonical_fitment(vocab: &Vocabulary, fitment: &FeedFitment) -> Fitment {
     Fitment { make, model, year_from: fitment.year_from as i16, year_to: fitment.year_to as i16 }
 }
 
-fn canonical_city(vocab: &Vocabulary, city: &str) -> String {
+pub(crate) fn canonical_city(vocab: &Vocabulary, city: &str) -> String {
     let city = collapse_spaces(city);
     vocab
         .cities()
@@ -355,7 +355,7 @@ fn has_forbidden_control(text: &str, allow_newlines: bool) -> bool {
     text.chars().any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\t' | '\r')))
 }
 
-fn single_line(text: &str) -> Result<(), ValidationError> {
+pub(crate) fn single_line(text: &str) -> Result<(), ValidationError> {
     if text.trim().is_empty() {
         return Err(ValidationError::new("blank").with_message("must not be blank".into()));
     }

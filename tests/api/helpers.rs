@@ -105,6 +105,8 @@ pub fn test_settings(db_name: &str) -> Settings {
     settings.database.url = SecretString::from(format!("{}/{db_name}", server_url()));
     settings.database.max_connections = 8;
     settings.http.bind = "127.0.0.1:0".parse().unwrap();
+    // Tests share one Redis; their own prefix keeps counters and revocations apart.
+    settings.redis.key_prefix = format!("{db_name}:");
     settings
 }
 
@@ -114,12 +116,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server after `adjust` has changed its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_prepared_app(adjust, |_| {}).await
+}
+
+/// Starts a server after `adjust` has changed its settings and `prepare` the built
+/// application (to swap in a test clock, say).
+pub async fn spawn_prepared_app(adjust: impl FnOnce(&mut Settings), prepare: impl FnOnce(&mut Application)) -> TestApp {
     let db_name = fresh_database().await;
     let index_dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(&db_name);
     settings.search.index_dir = index_dir.path().to_path_buf();
     adjust(&mut settings);
-    let application = Application::build(settings).await.expect("the application starts");
+    let mut application = Application::build(settings).await.expect("the application starts");
+    prepare(&mut application);
     let address = format!("http://127.0.0.1:{}", application.port());
     let db = application.state().db.0.clone();
     tokio::spawn(application.run_until(std::future::pending()));

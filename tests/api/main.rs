@@ -1,6 +1,15 @@
 //! Integration tests against the real PostgreSQL (and Redis where a test says so).
 //! One test binary: linking once keeps the suite fast.
 
+mod auth_accounts;
+mod auth_authorization;
+mod auth_conventions;
+mod auth_injection;
+mod auth_mfa;
+mod auth_otp;
+mod auth_rate_limits;
+mod auth_support;
+mod auth_tokens;
 mod catalog_import;
 mod conventions;
 mod helpers;

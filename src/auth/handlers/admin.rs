@@ -1,0 +1,188 @@
+//! Administration: reading the audit trail, ending a user's sessions.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::api::error::{AppError, ErrorEnvelope};
+use crate::api::extract::AppQuery;
+use crate::api::pagination::{PageMeta, PageParams, Paginated};
+use crate::auth::AuthState;
+use crate::auth::audit::{self, Entry, Event};
+use crate::auth::client::RequestContext;
+use crate::auth::principal::AdminUser;
+use crate::auth::sessions::{self, EndReason};
+use crate::startup::PrimaryDb;
+
+/// Filters and page of the audit log.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditLogQuery {
+    /// 1-based page number.
+    #[serde(default = "crate::api::pagination::first_page")]
+    #[validate(range(min = 1, max = 10000, message = "must be between 1 and 10000"))]
+    pub page: u32,
+    /// Entries per page, 1–100.
+    #[serde(default = "crate::api::pagination::default_limit")]
+    #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    pub limit: u32,
+    /// Only this event, e.g. `login.failed`.
+    #[validate(custom(function = event_name))]
+    pub event: Option<String>,
+    /// Only entries this user caused or that concern them.
+    pub user_id: Option<Uuid>,
+}
+
+/// Event names are lowercase words joined by `.` and `_`.
+fn event_name(event: &str) -> Result<(), ValidationError> {
+    let well_formed =
+        (1..=64).contains(&event.len()) && event.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_');
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ValidationError::new("event").with_message("must be an event name such as login.failed".into()))
+    }
+}
+
+/// One security event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// e.g. `login.succeeded`, `session.refresh_token_reused`, `api_key.revoked`.
+    pub event: String,
+    /// Who acted; absent for anonymous callers.
+    pub actor_id: Option<Uuid>,
+    /// Whose account the event concerns.
+    pub subject_id: Option<Uuid>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+impl AuditEntryView {
+    fn from_row(row: &PgRow) -> sqlx::Result<AuditEntryView> {
+        Ok(AuditEntryView {
+            id: row.try_get("id")?,
+            occurred_at: row.try_get("occurred_at")?,
+            event: row.try_get("event")?,
+            actor_id: row.try_get("actor_id")?,
+            subject_id: row.try_get("subject_id")?,
+            ip: row.try_get("ip")?,
+            user_agent: row.try_get("user_agent")?,
+            details: row.try_get("details")?,
+        })
+    }
+}
+
+/// The audit log, newest first.
+#[utoipa::path(
+    get,
+    path = "/admin/audit-log",
+    tag = "admin",
+    security(("bearer_jwt" = [])),
+    params(AuditLogQuery),
+    responses(
+        (status = 200, description = "A page of security events", body = Paginated<AuditEntryView>),
+        (status = 400, description = "Bad parameter", body = ErrorEnvelope),
+        (status = 401, description = "Missing, invalid or revoked access token", body = ErrorEnvelope),
+        (status = 403, description = "Not an administrator", body = ErrorEnvelope)
+    )
+)]
+#[tracing::instrument(skip_all, fields(admin_id = %admin.0.user_id))]
+pub async fn audit_log(
+    State(PrimaryDb(db)): State<PrimaryDb>,
+    admin: AdminUser,
+    AppQuery(query): AppQuery<AuditLogQuery>,
+) -> Result<Json<Paginated<AuditEntryView>>, AppError> {
+    let page = PageParams { page: query.page, limit: query.limit };
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log
+          WHERE ($1::text IS NULL OR event = $1)
+            AND ($2::uuid IS NULL OR actor_id = $2 OR subject_id = $2)",
+    )
+    .bind(&query.event)
+    .bind(query.user_id)
+    .fetch_one(&db)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT id, occurred_at, event, actor_id, subject_id, host(ip) AS ip, user_agent, details
+           FROM audit_log
+          WHERE ($1::text IS NULL OR event = $1)
+            AND ($2::uuid IS NULL OR actor_id = $2 OR subject_id = $2)
+          ORDER BY occurred_at DESC, id DESC LIMIT $3 OFFSET $4",
+    )
+    .bind(&query.event)
+    .bind(query.user_id)
+    .bind(i64::from(page.limit))
+    .bind(page.offset())
+    .fetch_all(&db)
+    .await?;
+    let data = rows.iter().map(AuditEntryView::from_row).collect::<Result<_, _>>()?;
+    Ok(Json(Paginated { data, meta: PageMeta::new(page, u64::try_from(total).unwrap_or(0)) }))
+}
+
+/// How many sessions ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsRevoked {
+    pub sessions_revoked: u64,
+}
+
+/// Ends every session of a user: their refresh tokens stop working at once, and
+/// their access tokens lapse within the access-token lifetime.
+#[utoipa::path(
+    post,
+    path = "/admin/users/{id}/revoke-sessions",
+    tag = "admin",
+    security(("bearer_jwt" = [])),
+    params(("id" = String, Path, description = "User id (UUID)")),
+    responses(
+        (status = 200, description = "Sessions ended", body = SessionsRevoked),
+        (status = 400, description = "The id is not a UUID", body = ErrorEnvelope),
+        (status = 401, description = "Missing, invalid or revoked access token", body = ErrorEnvelope),
+        (status = 403, description = "Not an administrator", body = ErrorEnvelope),
+        (status = 404, description = "No such user", body = ErrorEnvelope)
+    )
+)]
+#[tracing::instrument(skip_all, fields(admin_id = %admin.0.user_id))]
+pub async fn revoke_sessions(
+    State(auth): State<AuthState>,
+    State(PrimaryDb(db)): State<PrimaryDb>,
+    admin: AdminUser,
+    context: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Json<SessionsRevoked>, AppError> {
+    let user_id = Uuid::parse_str(&id).map_err(|_| AppError::invalid("id", "must be a UUID"))?;
+    let now = auth.clock.now();
+    let mut tx = db.begin().await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !exists {
+        return Err(AppError::NotFound("user"));
+    }
+    let ended = sessions::end_all(&mut tx, user_id, None, EndReason::Admin, now).await?;
+    audit::record(
+        &mut *tx,
+        Entry {
+            event: Event::AdminRevokedSessions,
+            actor: Some(admin.0.user_id),
+            subject: Some(user_id),
+            details: serde_json::json!({ "sessions_revoked": ended }),
+        },
+        &context,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(SessionsRevoked { sessions_revoked: ended }))
+}

@@ -1,0 +1,389 @@
+//! Second factors: TOTP authenticators and single-use recovery codes, and the
+//! challenge a sign-in passes through when the account has them.
+//!
+//! The TOTP secret is sealed at rest like other personal data. A code is accepted for
+//! the current 30-second step or one step either side (clock drift), and the step
+//! accepted is remembered: that code, or any older one, is refused afterwards, so an
+//! observed code cannot be replayed (RFC 6238 §5.2). Recovery codes are random, shown
+//! once, stored as keyed hashes and spent on use.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use serde::Serialize;
+use sqlx::{PgConnection, Row};
+use totp_rs::{Builder, Secret, Totp};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::AuthState;
+use super::tokens::{self, CHALLENGE_PREFIX};
+use super::users::UserRecord;
+use crate::api::error::AppError;
+
+/// Recovery codes issued at a time.
+pub const RECOVERY_CODE_COUNT: usize = 10;
+/// Letters and digits that cannot be confused with one another when copied by hand.
+const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+const RECOVERY_CODE_LEN: usize = 10;
+
+/// Which second factor a code turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    Totp,
+    RecoveryCode,
+}
+
+impl Factor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Factor::Totp => "totp",
+            Factor::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// What an authenticator app needs to start showing codes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Enrolment {
+    /// The shared secret in base32, for typing into the app by hand.
+    pub secret: String,
+    /// `otpauth://totp/…` URI with issuer and account.
+    pub otpauth_url: String,
+    /// The same URI as a QR code: a `data:image/png;base64,…` URL.
+    pub qr_code: String,
+}
+
+fn totp(secret: Vec<u8>) -> Result<Totp, AppError> {
+    Builder::new().with_secret(secret).build().map_err(|e| AppError::Internal(anyhow::anyhow!("building TOTP: {e}")))
+}
+
+fn secret_context(user_id: Uuid) -> Vec<u8> {
+    format!("user_totp.secret_encrypted:{user_id}").into_bytes()
+}
+
+fn unix_seconds(at: DateTime<Utc>) -> u64 {
+    u64::try_from(at.timestamp()).unwrap_or(0)
+}
+
+/// Starts (or restarts) enrolment of an authenticator for `user`.
+pub async fn start_enrolment(
+    conn: &mut PgConnection,
+    auth: &AuthState,
+    user: &UserRecord,
+) -> Result<Enrolment, AppError> {
+    let secret = Secret::generate();
+    let account = user.display_login(&auth.keys.cipher)?.replace(':', " ");
+    let presented = Builder::new()
+        .with_secret(secret.as_bytes().to_vec())
+        .with_issuer(Some(auth.settings.totp_issuer.replace(':', " ")))
+        .with_account_name(account)
+        .build()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("building TOTP: {e}")))?;
+    let otpauth_url = presented.to_url().map_err(|e| AppError::Internal(anyhow::anyhow!("TOTP URL: {e}")))?;
+    let qr_png = presented.to_qr_png().map_err(|e| AppError::Internal(anyhow::anyhow!("TOTP QR code: {e}")))?;
+    let sealed = auth.keys.cipher.seal(secret.as_bytes(), &secret_context(user.id));
+    // A confirmed authenticator is never replaced here: the WHERE makes the upsert a
+    // no-op, which the row count reports.
+    let written = sqlx::query(
+        "INSERT INTO user_totp (user_id, secret_encrypted, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id) DO UPDATE
+            SET secret_encrypted = EXCLUDED.secret_encrypted, created_at = EXCLUDED.created_at,
+                last_used_step = NULL
+          WHERE user_totp.confirmed_at IS NULL",
+    )
+    .bind(user.id)
+    .bind(sealed)
+    .bind(auth.clock.now())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if written == 0 {
+        return Err(AppError::Conflict(
+            "two-factor authentication is already on; turn it off first to change authenticator".into(),
+        ));
+    }
+    Ok(Enrolment {
+        secret: secret.to_base32(),
+        otpauth_url,
+        qr_code: format!("data:image/png;base64,{}", STANDARD.encode(qr_png)),
+    })
+}
+
+/// Confirms a pending enrolment with a code from the app; returns new recovery codes.
+pub async fn confirm_enrolment(
+    conn: &mut PgConnection,
+    auth: &AuthState,
+    user_id: Uuid,
+    code: &str,
+) -> Result<Vec<String>, AppError> {
+    let now = auth.clock.now();
+    let row = sqlx::query(
+        "SELECT secret_encrypted, confirmed_at IS NOT NULL AS confirmed
+           FROM user_totp WHERE user_id = $1 FOR UPDATE",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::Conflict("no authenticator enrolment in progress; start one first".into()))?;
+    if row.try_get::<bool, _>("confirmed")? {
+        return Err(AppError::Conflict("two-factor authentication is already on".into()));
+    }
+    let sealed: String = row.try_get("secret_encrypted")?;
+    let secret = auth.keys.cipher.open(&sealed, &secret_context(user_id))?;
+    let totp = totp(secret)?;
+    let step = totp_code(code)
+        .and_then(|digits| totp.check(&digits, unix_seconds(now)))
+        .ok_or_else(|| AppError::invalid("code", "is not the code your authenticator shows"))?;
+    sqlx::query("UPDATE user_totp SET confirmed_at = $2, last_used_step = $3 WHERE user_id = $1")
+        .bind(user_id)
+        .bind(now)
+        .bind(i64::try_from(step).map_err(anyhow::Error::from)?)
+        .execute(&mut *conn)
+        .await?;
+    replace_recovery_codes(conn, auth, user_id, now).await
+}
+
+/// Turns two-factor authentication off.
+pub async fn disable(conn: &mut PgConnection, user_id: Uuid) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM user_totp WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(conn).await?;
+    Ok(())
+}
+
+/// Issues a fresh set of recovery codes, invalidating the previous set.
+pub async fn replace_recovery_codes(
+    conn: &mut PgConnection,
+    auth: &AuthState,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AppError> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    let codes: Vec<String> = (0..RECOVERY_CODE_COUNT).map(|_| new_recovery_code()).collect();
+    let hashes: Vec<Vec<u8>> =
+        codes.iter().map(|code| recovery_hash(auth, user_id, &normalize_recovery_code(code))).collect();
+    sqlx::query(
+        "INSERT INTO recovery_codes (user_id, code_hash, created_at)
+         SELECT $1, hash, $3 FROM unnest($2::bytea[]) AS hash",
+    )
+    .bind(user_id)
+    .bind(hashes)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(codes)
+}
+
+/// Checks a second-factor code (authenticator or recovery code) and spends it.
+/// `None` when it is wrong, replayed or already used.
+pub async fn check_second_factor(
+    conn: &mut PgConnection,
+    auth: &AuthState,
+    user_id: Uuid,
+    code: &str,
+) -> Result<Option<Factor>, AppError> {
+    let now = auth.clock.now();
+    if let Some(digits) = totp_code(code) {
+        let Some(row) = sqlx::query(
+            "SELECT secret_encrypted FROM user_totp
+              WHERE user_id = $1 AND confirmed_at IS NOT NULL FOR UPDATE",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let sealed: String = row.try_get("secret_encrypted")?;
+        let secret = auth.keys.cipher.open(&sealed, &secret_context(user_id))?;
+        let Some(step) = totp(secret)?.check(&digits, unix_seconds(now)) else {
+            return Ok(None);
+        };
+        let step = i64::try_from(step).map_err(anyhow::Error::from)?;
+        let fresh = sqlx::query(
+            "UPDATE user_totp SET last_used_step = $2
+              WHERE user_id = $1 AND (last_used_step IS NULL OR last_used_step < $2)",
+        )
+        .bind(user_id)
+        .bind(step)
+        .execute(conn)
+        .await?
+        .rows_affected();
+        if fresh == 0 {
+            tracing::warn!(%user_id, "replayed authenticator code refused");
+            return Ok(None);
+        }
+        return Ok(Some(Factor::Totp));
+    }
+    let normalized = normalize_recovery_code(code);
+    if normalized.len() != RECOVERY_CODE_LEN {
+        return Ok(None);
+    }
+    let spent = sqlx::query(
+        "UPDATE recovery_codes SET used_at = $3
+          WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(recovery_hash(auth, user_id, &normalized))
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok((spent == 1).then_some(Factor::RecoveryCode))
+}
+
+/// The answer to a correct password (or SMS code) when a second factor is needed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaChallenge {
+    /// Always true: the client must finish at `/auth/mfa/verify`.
+    pub mfa_required: bool,
+    /// Opaque, single use; send it back with the code.
+    pub mfa_token: String,
+    /// `totp` and `recovery_code`.
+    pub methods: Vec<&'static str>,
+    /// Seconds the challenge stays open.
+    pub expires_in: i64,
+}
+
+/// Opens a second-factor challenge for a user whose first factor was accepted.
+pub async fn open_challenge(
+    conn: &mut PgConnection,
+    auth: &AuthState,
+    user_id: Uuid,
+    first_factor: &'static str,
+) -> Result<MfaChallenge, AppError> {
+    let now = auth.clock.now();
+    let ttl = i64::try_from(auth.settings.mfa_challenge_ttl_secs).map_err(anyhow::Error::from)?;
+    let (token, digest) = tokens::new_opaque_token(CHALLENGE_PREFIX);
+    sqlx::query(
+        "INSERT INTO mfa_challenges (user_id, token_hash, method, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(user_id)
+    .bind(digest)
+    .bind(first_factor)
+    .bind(now)
+    .bind(now + Duration::seconds(ttl))
+    .execute(conn)
+    .await?;
+    Ok(MfaChallenge {
+        mfa_required: true,
+        mfa_token: token,
+        methods: vec![Factor::Totp.as_str(), Factor::RecoveryCode.as_str()],
+        expires_in: ttl,
+    })
+}
+
+/// An open challenge, locked for the rest of the transaction.
+pub struct OpenChallenge {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub first_factor: String,
+}
+
+/// Finds the open challenge `token` names; `None` when unknown, spent, expired or
+/// out of attempts.
+pub async fn find_challenge(
+    conn: &mut PgConnection,
+    auth: &AuthState,
+    token: &str,
+) -> Result<Option<OpenChallenge>, AppError> {
+    if !token.starts_with(CHALLENGE_PREFIX) || token.len() > 128 {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT id, user_id, method FROM mfa_challenges
+          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND attempts < $3
+            FOR UPDATE",
+    )
+    .bind(tokens::digest(token))
+    .bind(auth.clock.now())
+    .bind(i32::try_from(auth.settings.max_code_attempts).unwrap_or(i32::MAX))
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(OpenChallenge {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            first_factor: row.try_get("method")?,
+        })
+    })
+    .transpose()
+}
+
+/// Records the outcome of an attempt at a challenge.
+pub async fn settle_challenge(
+    conn: &mut PgConnection,
+    auth: &AuthState,
+    id: Uuid,
+    passed: bool,
+) -> Result<(), AppError> {
+    let update = if passed {
+        sqlx::query("UPDATE mfa_challenges SET used_at = $2 WHERE id = $1").bind(id).bind(auth.clock.now())
+    } else {
+        sqlx::query("UPDATE mfa_challenges SET attempts = attempts + 1 WHERE id = $1").bind(id)
+    };
+    update.execute(conn).await?;
+    Ok(())
+}
+
+/// The six digits of an authenticator code as typed (`123 456` included).
+fn totp_code(code: &str) -> Option<String> {
+    let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    (compact.len() == 6 && compact.bytes().all(|b| b.is_ascii_digit())).then_some(compact)
+}
+
+fn new_recovery_code() -> String {
+    let mut rng = rand::rng();
+    let raw: String = (0..RECOVERY_CODE_LEN)
+        .map(|_| char::from(RECOVERY_ALPHABET[rng.random_range(0..RECOVERY_ALPHABET.len())]))
+        .collect();
+    format!("{}-{}", &raw[..5], &raw[5..])
+}
+
+/// Recovery codes are compared without case, dashes or spaces.
+fn normalize_recovery_code(code: &str) -> String {
+    code.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_lowercase).collect()
+}
+
+fn recovery_hash(auth: &AuthState, user_id: Uuid, normalized: &str) -> Vec<u8> {
+    auth.keys.lookup.hash("recovery_code", &[user_id.as_bytes(), normalized.as_bytes()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_codes_are_readable_and_distinct() {
+        let codes: Vec<String> = (0..50).map(|_| new_recovery_code()).collect();
+        for code in &codes {
+            assert_eq!(code.len(), 11, "{code}");
+            assert_eq!(&code[5..6], "-");
+            assert!(code.bytes().all(|b| b == b'-' || RECOVERY_ALPHABET.contains(&b)));
+        }
+        let mut unique = codes.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), codes.len());
+    }
+
+    #[test]
+    fn recovery_codes_match_however_they_are_typed() {
+        assert_eq!(normalize_recovery_code("ABCDE-fghjk"), "abcdefghjk");
+        assert_eq!(normalize_recovery_code(" abcde fghjk "), "abcdefghjk");
+    }
+
+    #[test]
+    fn a_code_is_accepted_one_step_either_side_and_no_further() {
+        let totp = totp(vec![7u8; 20]).unwrap();
+        let now = 1_790_000_000u64;
+        let step = now / 30;
+        let code = totp.generate(now).to_string();
+        assert_eq!(totp.check(&code, now), Some(step));
+        assert_eq!(totp.check(&code, now + 30), Some(step));
+        assert_eq!(totp.check(&code, now - 30), Some(step));
+        assert_eq!(totp.check(&code, now + 90), None);
+    }
+}

@@ -1,0 +1,153 @@
+//! Sign-in with a code sent by SMS.
+//!
+//! A code is six random digits, valid for a few minutes, stored as a keyed hash and
+//! compared in constant time. Each number gets a limited count of codes per hour and
+//! each code a limited count of guesses. Whether a number has an account is never
+//! revealed: a request is answered the same either way, and a code is only sent
+//! (and paid for) when there is an account to sign in to.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use sqlx::{PgPool, Row};
+use subtle::ConstantTimeEq;
+
+use super::AuthState;
+use super::audit::{self, Entry, Event};
+use super::client::RequestContext;
+use super::phone::Phone;
+use super::users::{self, UserRecord};
+use crate::api::error::AppError;
+
+const INVALID: AppError = AppError::Unauthorized("invalid or expired code");
+
+fn new_code() -> String {
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}
+
+fn code_hash(auth: &AuthState, phone_hash: &[u8], code: &str) -> Vec<u8> {
+    auth.keys.lookup.hash("phone_otp", &[phone_hash, code.as_bytes()])
+}
+
+fn message(code: &str, minutes: u64) -> String {
+    format!(
+        "CargoParts: your sign-in code is {code}. It expires in {minutes} minutes; never share it.\n\
+         كارقو بارتس: رمز الدخول {code} صالح لمدة {minutes} دقائق، لا تشاركه مع أحد."
+    )
+}
+
+/// Issues a code for `phone` and sends it if the number has an account.
+pub async fn request(db: &PgPool, auth: &AuthState, phone: &Phone, context: &RequestContext) -> Result<(), AppError> {
+    let now = auth.clock.now();
+    let phone_hash = users::phone_hash(&auth.keys.lookup, phone);
+    let hour_ago = now - Duration::hours(1);
+    let mut tx = db.begin().await?;
+    // Serializes requests for one number so that concurrent ones cannot both pass
+    // the hourly count.
+    let lock_key = i64::from_be_bytes(phone_hash[..8].try_into().map_err(anyhow::Error::from)?);
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock_key).execute(&mut *tx).await?;
+    let recent = sqlx::query(
+        "SELECT count(*) AS sent, min(created_at) AS oldest FROM phone_otps
+          WHERE phone_hash = $1 AND created_at > $2",
+    )
+    .bind(&phone_hash)
+    .bind(hour_ago)
+    .fetch_one(&mut *tx)
+    .await?;
+    let sent: i64 = recent.try_get("sent")?;
+    let max = auth.settings.otp_max_per_hour;
+    if sent >= i64::from(max) {
+        let oldest: Option<DateTime<Utc>> = recent.try_get("oldest")?;
+        let frees_at = oldest.unwrap_or(now) + Duration::hours(1);
+        return Err(AppError::RateLimited {
+            limit: max,
+            retry_after_secs: u64::try_from((frees_at - now).num_seconds().max(1)).unwrap_or(1),
+        });
+    }
+    let code = new_code();
+    let ttl_secs = auth.settings.otp_ttl_secs;
+    sqlx::query(
+        "INSERT INTO phone_otps (phone_hash, code_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&phone_hash)
+    .bind(code_hash(auth, &phone_hash, &code))
+    .bind(now)
+    .bind(now + Duration::seconds(i64::try_from(ttl_secs).map_err(anyhow::Error::from)?))
+    .execute(&mut *tx)
+    .await?;
+    let user = users::by_phone_hash(&mut *tx, &phone_hash).await?;
+    audit::record(&mut *tx, Entry::about(Event::OtpRequested, user.as_ref().map(|u| u.id)), context, now).await?;
+    tx.commit().await?;
+    if user.is_some() {
+        auth.sms.send(phone, &message(&code, ttl_secs.div_ceil(60))).await.map_err(|error| {
+            tracing::error!(error = ?error, to = %phone.masked(), "sending a login code failed");
+            AppError::Unavailable("SMS delivery failed".into())
+        })?;
+    }
+    Ok(())
+}
+
+/// Spends the latest code sent to `phone` if `code` is it; the account it signs in to.
+pub async fn verify(
+    db: &PgPool,
+    auth: &AuthState,
+    phone: &Phone,
+    code: &str,
+    context: &RequestContext,
+) -> Result<UserRecord, AppError> {
+    let now = auth.clock.now();
+    let phone_hash = users::phone_hash(&auth.keys.lookup, phone);
+    let mut tx = db.begin().await?;
+    let Some(row) = sqlx::query(
+        "SELECT id, code_hash, expires_at, attempts FROM phone_otps
+          WHERE phone_hash = $1 AND consumed_at IS NULL
+          ORDER BY created_at DESC LIMIT 1
+            FOR UPDATE",
+    )
+    .bind(&phone_hash)
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Err(INVALID);
+    };
+    let id: uuid::Uuid = row.try_get("id")?;
+    let stored: Vec<u8> = row.try_get("code_hash")?;
+    let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
+    let attempts: i32 = row.try_get("attempts")?;
+    let exhausted = i64::from(attempts) >= i64::from(auth.settings.max_code_attempts);
+    if expires_at <= now || exhausted {
+        return Err(INVALID);
+    }
+    let presented = code_hash(auth, &phone_hash, code.trim());
+    let user = users::by_phone_hash(&mut *tx, &phone_hash).await?;
+    if !bool::from(presented.ct_eq(&stored)) {
+        sqlx::query("UPDATE phone_otps SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        audit::record(&mut *tx, Entry::about(Event::OtpFailed, user.as_ref().map(|u| u.id)), context, now).await?;
+        tx.commit().await?;
+        return Err(INVALID);
+    }
+    sqlx::query("UPDATE phone_otps SET consumed_at = $2 WHERE id = $1").bind(id).bind(now).execute(&mut *tx).await?;
+    tx.commit().await?;
+    user.ok_or(INVALID)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..200 {
+            let code = new_code();
+            assert_eq!(code.len(), 6, "{code}");
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn the_message_carries_the_code_in_both_languages() {
+        let text = message("042917", 5);
+        assert_eq!(text.matches("042917").count(), 2);
+        assert!(text.contains("5 minutes") && text.contains("5 دقائق"));
+    }
+}

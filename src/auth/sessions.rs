@@ -1,0 +1,220 @@
+//! Sessions: refresh-token families and their rotation.
+//!
+//! Signing in starts a session with one refresh token. Each refresh spends the token
+//! and issues its successor in the same session; a spent token presented again means
+//! two parties hold the family (one of them a thief), and since the server cannot
+//! tell which, the whole session ends. Rows are locked while a token is spent, so two
+//! concurrent refreshes with the same token cannot both succeed.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool, Row};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::AuthState;
+use super::audit::{self, Entry, Event};
+use super::client::RequestContext;
+use super::tokens::{self, REFRESH_PREFIX, Subject};
+use super::users;
+use crate::api::error::AppError;
+
+/// Tokens handed to a client that signed in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Opaque, single use: exchange it at `/auth/refresh` for a new pair.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// Why a session ended, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    Logout,
+    RefreshReuse,
+    PasswordChange,
+    Admin,
+    MfaChange,
+}
+
+impl EndReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Logout => "logout",
+            EndReason::RefreshReuse => "refresh_reuse",
+            EndReason::PasswordChange => "password_change",
+            EndReason::Admin => "admin",
+            EndReason::MfaChange => "mfa_change",
+        }
+    }
+}
+
+/// Starts a session for `subject` and returns its first tokens.
+pub async fn start(
+    conn: &mut PgConnection,
+    auth: &AuthState,
+    subject: Subject,
+    context: &RequestContext,
+) -> Result<TokenResponse, AppError> {
+    let now = auth.clock.now();
+    let session_id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO auth_sessions (id, user_id, created_at, ip, user_agent)
+         VALUES ($1, $2, $3, $4::inet, $5)",
+    )
+    .bind(session_id)
+    .bind(subject.user_id)
+    .bind(now)
+    .bind(context.ip_text())
+    .bind(context.user_agent.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    let refresh_token = insert_refresh_token(conn, auth, session_id, now).await?;
+    Ok(token_response(auth, subject, session_id, refresh_token, now))
+}
+
+async fn insert_refresh_token(
+    conn: &mut PgConnection,
+    auth: &AuthState,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let (token, digest) = tokens::new_opaque_token(REFRESH_PREFIX);
+    let lifetime = Duration::seconds(i64::try_from(auth.settings.refresh_token_ttl_secs).map_err(anyhow::Error::from)?);
+    sqlx::query(
+        "INSERT INTO refresh_tokens (session_id, token_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(session_id)
+    .bind(digest)
+    .bind(now)
+    .bind(now + lifetime)
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+fn token_response(
+    auth: &AuthState,
+    subject: Subject,
+    session_id: Uuid,
+    refresh_token: String,
+    now: DateTime<Utc>,
+) -> TokenResponse {
+    let (access_token, _) = auth.keys.jwt.issue(subject, session_id, now);
+    TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: auth.keys.jwt.ttl_secs() }
+}
+
+/// Spends `presented` and returns the session's next tokens.
+pub async fn rotate(
+    db: &PgPool,
+    auth: &AuthState,
+    presented: &str,
+    context: &RequestContext,
+) -> Result<TokenResponse, AppError> {
+    const INVALID: AppError = AppError::Unauthorized("invalid or expired refresh token");
+    if !presented.starts_with(REFRESH_PREFIX) || presented.len() > 128 {
+        return Err(INVALID);
+    }
+    let now = auth.clock.now();
+    let mut tx = db.begin().await?;
+    let Some(row) = sqlx::query(
+        "SELECT t.id, t.session_id, t.expires_at, t.used_at, s.user_id, s.revoked_at
+           FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
+          WHERE t.token_hash = $1
+            FOR UPDATE OF t, s",
+    )
+    .bind(tokens::digest(presented))
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Err(INVALID);
+    };
+    let token_id: Uuid = row.try_get("id")?;
+    let session_id: Uuid = row.try_get("session_id")?;
+    let user_id: Uuid = row.try_get("user_id")?;
+    let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
+    let used_at: Option<DateTime<Utc>> = row.try_get("used_at")?;
+    let revoked_at: Option<DateTime<Utc>> = row.try_get("revoked_at")?;
+
+    if revoked_at.is_some() {
+        return Err(AppError::Unauthorized("this session has ended; sign in again"));
+    }
+    if used_at.is_some() {
+        end_in(&mut tx, session_id, EndReason::RefreshReuse, now).await?;
+        audit::record(
+            &mut *tx,
+            Entry::about(Event::RefreshTokenReused, Some(user_id))
+                .with(serde_json::json!({ "session_id": session_id })),
+            context,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(%user_id, %session_id, "refresh token reused: session revoked");
+        return Err(AppError::Unauthorized("refresh token already used; the session has been ended, sign in again"));
+    }
+    if expires_at <= now {
+        return Err(INVALID);
+    }
+    sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE id = $1")
+        .bind(token_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    // The role or seller link may have changed since the session began.
+    let user = users::by_id(&mut *tx, user_id).await?.ok_or(AppError::Unauthorized("the account no longer exists"))?;
+    let refresh_token = insert_refresh_token(&mut tx, auth, session_id, now).await?;
+    tx.commit().await?;
+    Ok(token_response(auth, user.subject(), session_id, refresh_token, now))
+}
+
+/// Ends one session, e.g. on logout.
+pub async fn end(db: &PgPool, session_id: Uuid, reason: EndReason, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut conn = db.acquire().await?;
+    end_in(&mut conn, session_id, reason, now).await
+}
+
+async fn end_in(
+    conn: &mut PgConnection,
+    session_id: Uuid,
+    reason: EndReason,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE auth_sessions SET revoked_at = $2, revoked_reason = $3
+          WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(session_id)
+    .bind(now)
+    .bind(reason.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of a user but `keep`; returns how many ended.
+pub async fn end_all(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    reason: EndReason,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let result = sqlx::query(
+        "UPDATE auth_sessions SET revoked_at = $3, revoked_reason = $4
+          WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .bind(now)
+    .bind(reason.as_str())
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,186 @@
+//! Accounts as stored, and as their owners see them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::postgres::PgRow;
+use sqlx::{PgExecutor, PgPool, Row};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::AuthState;
+use super::audit::{self, Entry, Event};
+use super::client::RequestContext;
+use super::crypto::{FieldCipher, LookupHasher};
+use super::phone::Phone;
+use super::principal::Role;
+use super::sessions::{self, EndReason};
+use super::tokens::Subject;
+use crate::api::error::AppError;
+
+macro_rules! select_user {
+    ($filter:literal) => {
+        concat!(
+            "SELECT u.id, u.email, u.phone_encrypted, u.name, u.password_hash, u.role, u.seller_id,
+                    u.created_at,
+                    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)
+                        AS mfa_enabled
+               FROM users u WHERE ",
+            $filter
+        )
+    };
+}
+
+/// A user row with what sign-in needs.
+#[derive(Clone)]
+pub struct UserRecord {
+    pub id: Uuid,
+    pub email: Option<String>,
+    pub phone_encrypted: Option<String>,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub seller_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub mfa_enabled: bool,
+}
+
+impl UserRecord {
+    fn from_row(row: &PgRow) -> Result<UserRecord, AppError> {
+        Ok(UserRecord {
+            id: row.try_get("id")?,
+            email: row.try_get("email")?,
+            phone_encrypted: row.try_get("phone_encrypted")?,
+            name: row.try_get("name")?,
+            password_hash: row.try_get("password_hash")?,
+            role: Role::from_db(row.try_get("role")?)?,
+            seller_id: row.try_get("seller_id")?,
+            created_at: row.try_get("created_at")?,
+            mfa_enabled: row.try_get("mfa_enabled")?,
+        })
+    }
+
+    pub fn subject(&self) -> Subject {
+        Subject { user_id: self.id, role: self.role, seller_id: self.seller_id }
+    }
+
+    /// The phone number, opened from its sealed form.
+    pub fn phone(&self, cipher: &FieldCipher) -> Result<Option<Phone>, AppError> {
+        let Some(sealed) = &self.phone_encrypted else {
+            return Ok(None);
+        };
+        let bytes = cipher.open(sealed, &phone_context(self.id))?;
+        let e164 = String::from_utf8(bytes).map_err(anyhow::Error::from)?;
+        Ok(Some(Phone::from_e164(e164)))
+    }
+
+    /// What authenticator apps show the account as.
+    pub fn display_login(&self, cipher: &FieldCipher) -> Result<String, AppError> {
+        match (&self.email, self.phone(cipher)?) {
+            (Some(email), _) => Ok(email.clone()),
+            (None, Some(phone)) => Ok(phone.as_str().to_string()),
+            (None, None) => Ok(self.id.to_string()),
+        }
+    }
+
+    pub fn view(&self, auth: &AuthState) -> Result<UserView, AppError> {
+        Ok(UserView {
+            id: self.id,
+            email: self.email.clone(),
+            phone: self.phone(&auth.keys.cipher)?.map(|p| p.as_str().to_string()),
+            name: self.name.clone(),
+            role: self.role,
+            seller_id: self.seller_id,
+            mfa_enabled: self.mfa_enabled,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// An account as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// E.164, e.g. `+966501234567`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub name: String,
+    pub role: Role,
+    /// The seller record a seller account manages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seller_id: Option<Uuid>,
+    /// Whether sign-in asks for an authenticator code.
+    pub mfa_enabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The associated data a user's sealed phone number is bound to.
+pub fn phone_context(user_id: Uuid) -> Vec<u8> {
+    format!("users.phone_encrypted:{user_id}").into_bytes()
+}
+
+/// The lookup hash of a phone number.
+pub fn phone_hash(lookup: &LookupHasher, phone: &Phone) -> Vec<u8> {
+    lookup.hash("phone", &[phone.as_str().as_bytes()])
+}
+
+pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRecord>, AppError> {
+    let row = sqlx::query(select_user!("u.id = $1")).bind(id).fetch_optional(db).await?;
+    row.as_ref().map(UserRecord::from_row).transpose()
+}
+
+pub async fn by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRecord>, AppError> {
+    let row = sqlx::query(select_user!("u.email = $1")).bind(email).fetch_optional(db).await?;
+    row.as_ref().map(UserRecord::from_row).transpose()
+}
+
+pub async fn by_phone_hash(db: impl PgExecutor<'_>, hash: &[u8]) -> Result<Option<UserRecord>, AppError> {
+    let row = sqlx::query(select_user!("u.phone_hash = $1")).bind(hash).fetch_optional(db).await?;
+    row.as_ref().map(UserRecord::from_row).transpose()
+}
+
+/// Gives the account with `email` the role `role` (a seller account needs the external
+/// id of its seller record) and ends its sessions; for operators, from the command line.
+pub async fn set_role(db: &PgPool, email: &str, role: Role, seller_external_id: Option<&str>) -> anyhow::Result<()> {
+    let email = email.trim().to_lowercase();
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let seller_id: Option<Uuid> = match (role, seller_external_id) {
+        (Role::Seller, Some(external_id)) => Some(
+            sqlx::query_scalar("SELECT id FROM sellers WHERE external_id = $1")
+                .bind(external_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no seller has the external id {external_id}"))?,
+        ),
+        (Role::Seller, None) => anyhow::bail!("a seller account needs its seller record"),
+        (_, _) => None,
+    };
+    let user_id: Uuid = sqlx::query_scalar(
+        "UPDATE users SET role = $2, seller_id = COALESCE($3, seller_id), updated_at = $4
+          WHERE email = $1 RETURNING id",
+    )
+    .bind(&email)
+    .bind(role.as_str())
+    .bind(seller_id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
+    let ended = sessions::end_all(&mut tx, user_id, None, EndReason::Admin, now).await?;
+    audit::record(
+        &mut *tx,
+        Entry::about(Event::RoleChanged, Some(user_id)).with(serde_json::json!({
+            "role": role.as_str(),
+            "seller_id": seller_id,
+            "sessions_ended": ended,
+            "via": "command line",
+        })),
+        &RequestContext::default(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
