@@ -23,6 +23,7 @@ mod normalizer;
 mod part_number;
 mod query;
 mod registry;
+mod typo;
 pub mod vocabulary;
 mod word_tokenizer;
 

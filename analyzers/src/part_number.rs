@@ -267,7 +267,7 @@ impl Recognizer<'_> {
         }
         // Two-digit "measurements" (84CM) are as often random groups.
         let measurement = group.digits >= 3 && is_measurement(&group.text);
-        if group.is_year() || self.lexicon.is_car_code(&group.text) || measurement {
+        if group.is_year() || self.lexicon.is_vocabulary_code(&group.text) || measurement {
             return Spaced::No;
         }
         Spaced::Digits
@@ -291,7 +291,7 @@ impl Recognizer<'_> {
         if self.strictness == Strictness::PartNumberField {
             return digits > 0 || (groups.len() > 1 && groups.iter().all(|g| g.text.len() >= 4));
         }
-        if self.lexicon.is_car_code(&compact) || is_measurement(&compact) {
+        if self.lexicon.is_vocabulary_code(&compact) || is_measurement(&compact) {
             return false;
         }
         if digits == 0 {
@@ -328,7 +328,7 @@ impl Recognizer<'_> {
         let groups: Vec<&Group> = chains.iter().map(|c| &self.groups[c.first]).collect();
         let compact: String = groups.iter().map(|g| g.text.as_str()).collect();
         let len = compact.len();
-        if !(6..=MAX_COMPACT).contains(&len) || self.lexicon.is_car_code(&compact) {
+        if !(6..=MAX_COMPACT).contains(&len) || self.lexicon.is_vocabulary_code(&compact) {
             return false;
         }
         if groups.iter().all(|g| g.digits == g.text.len()) {

@@ -46,9 +46,16 @@ pub struct QueryAnalysis {
 /// Reads a shopper's query against the built-in vocabulary.
 ///
 /// Part numbers are taken out first, then vocabulary phrases (longest first,
-/// part names before car names on a tie, one typo allowed in words of five
-/// letters or more), then a model year in any digits; what is left are the
-/// free words.
+/// fewest typos next, part names before car names on a tie), then a model year
+/// in any digits; what is left are the free words.
+///
+/// Phrases are found through typos: a missing letter in a word of four
+/// letters, one edit (a swap of neighbours included) from five, two from
+/// eight, a swap or a doubtful correction when the rest of the phrase is typed
+/// right; through phrase words glued together (`clutchset`) or with the space
+/// between them moved (`sidem irror`); and through a clitic glued to a phrase
+/// written with a space (`لاف150`). A word the vocabulary knows is never
+/// corrected, and a typo as close to one thing as to another is not guessed.
 pub fn analyze_query(query: &str) -> QueryAnalysis {
     let vocabulary = Vocabulary::builtin();
     let lexicon = vocabulary.lexicon();
@@ -326,5 +333,98 @@ mod tests {
     fn an_empty_or_blank_query_asks_for_nothing() {
         assert_eq!(analyze_query(""), QueryAnalysis::default());
         assert_eq!(analyze_query(" \u{200F} ـ "), QueryAnalysis::default());
+    }
+
+    fn understood(query: &str) -> (Vec<String>, Option<String>, Option<String>) {
+        let analysis = analyze_query(query);
+        (analysis.categories, analysis.make, analysis.model)
+    }
+
+    fn reading(category: &str, make: &str, model: &str) -> (Vec<String>, Option<String>, Option<String>) {
+        (strings(&[category]), Some(make.into()), Some(model.into()))
+    }
+
+    #[test]
+    fn english_queries_with_typos_are_understood() {
+        assert_eq!(understood("yris frontt bumper 2024"), reading("front-bumper", "Toyota", "Yaris"));
+        assert_eq!(understood("pajreo clutchset 2007"), reading("clutch-kit", "Mitsubishi", "Pajero"));
+        assert_eq!(understood("accet tirs 2023"), reading("tire", "Hyundai", "Accent"));
+        assert_eq!(understood("prdo barke disc 2016"), reading("brake-disc", "Toyota", "Prado"));
+        assert_eq!(understood("tuccson fuel upmp 2018"), reading("fuel-pump", "Hyundai", "Tucson"));
+        assert_eq!(understood("altia sidem irror 2018"), reading("side-mirror", "Nissan", "Altima"));
+        assert_eq!(understood("cr-v air ilter 2022"), reading("air-filter", "Honda", "CR-V"));
+        let analysis = analyze_query("yris frontt bumper 2024");
+        assert_eq!(analysis.year, Some(2024));
+        assert!(analysis.words.is_empty(), "{:?}", analysis.words);
+    }
+
+    #[test]
+    fn a_preposition_glued_to_a_car_name_with_digits_is_read_off() {
+        let analysis = analyze_query("مولد كهرباء لاف150 2019");
+        assert_eq!(
+            (analysis.categories.clone(), analysis.make.clone(), analysis.model.clone()),
+            reading("alternator", "Ford", "F-150")
+        );
+        assert_eq!(analysis.year, Some(2019));
+        assert!(analysis.words.is_empty(), "{:?}", analysis.words);
+        assert_eq!(understood("مولد كهرباء لاف 150"), reading("alternator", "Ford", "F-150"));
+        assert_eq!(understood("بطارية لكي5"), reading("battery", "Kia", "K5"));
+    }
+
+    #[test]
+    fn words_glued_together_are_read_as_the_phrase() {
+        assert_eq!(analyze_query("sparkplug").categories, ["spark-plug"]);
+        assert_eq!(analyze_query("sparkplugs").categories, ["spark-plug"]);
+        assert_eq!(analyze_query("camry engine oilfilter").categories, ["oil-filter"]);
+        assert_eq!(analyze_query("fuelpmup").categories, ["fuel-pump"]);
+    }
+
+    #[test]
+    fn a_phrase_with_digits_typed_glued_is_not_a_part_number() {
+        let analysis = analyze_query("accent o2sensor");
+        assert_eq!(analysis.categories, ["oxygen-sensor"]);
+        assert!(analysis.part_numbers.is_empty());
+    }
+
+    #[test]
+    fn a_four_letter_word_is_corrected_alone_only_when_a_letter_is_missing() {
+        assert_eq!(analyze_query("tirs").categories, ["tire"]);
+        // trie and tier: a swap or a real word, not guessed alone.
+        assert!(analyze_query("trie").categories.is_empty());
+        assert_eq!(analyze_query("tier").words, ["tier"]);
+        // Shorter words are never corrected.
+        assert!(analyze_query("fuel pmp").categories.is_empty());
+    }
+
+    #[test]
+    fn correct_words_one_letter_from_a_phrase_word_are_left_alone() {
+        // bolt and best are not belt, line is not like, فيوز (fuse) is not فيول.
+        assert_eq!(analyze_query("timing bolt").words, ["timing", "bolt"]);
+        assert_eq!(analyze_query("timing best").words, ["timing", "best"]);
+        let analysis = analyze_query("brake line new");
+        assert_eq!(analysis.condition.as_deref(), Some("new"));
+        assert_eq!(analysis.words, ["brake", "line"]);
+        assert!(analyze_query("فيوز بمب").categories.is_empty());
+        // right is not light, trims are not rims.
+        let analysis = analyze_query("rear right mirror");
+        assert_eq!(analysis.categories, ["side-mirror"]);
+        assert_eq!(analysis.words, ["rear", "right"]);
+        assert!(analyze_query("wheel trims").categories.is_empty());
+    }
+
+    #[test]
+    fn a_typo_that_two_things_are_equally_close_to_is_left_as_a_word() {
+        let analysis = analyze_query("sonta brake pads");
+        assert_eq!((analysis.make, analysis.model), (None, None));
+        assert_eq!(analysis.words, ["sonta"]);
+        // The rest of the phrase says which one: Santa Fe.
+        assert_eq!(analyze_query("sonta fe").model.as_deref(), Some("Santa Fe"));
+        assert_eq!(analyze_query("pado brake pads").model, None);
+    }
+
+    #[test]
+    fn two_typos_are_corrected_only_in_long_words() {
+        assert_eq!(understood("trnasmision camry"), reading("gearbox", "Toyota", "Camry"));
+        assert_eq!(analyze_query("elnatar").model, None);
     }
 }
