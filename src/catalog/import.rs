@@ -181,6 +181,11 @@ where
         report.outcome.add(outcome);
     }
     parser.join().map_err(|_| anyhow::anyhow!("the feed parser panicked"))?;
+    if report.outcome.inserted + report.outcome.updated + report.outcome.deleted > 0 {
+        // After a bulk load the planner's statistics describe the tables as they were;
+        // refreshing them now spares every following query a plan made for another size.
+        sqlx::query("ANALYZE sellers, listings, listing_fitment").execute(db).await.context("analyzing")?;
+    }
     report.elapsed = started.elapsed();
     Ok(report)
 }

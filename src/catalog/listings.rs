@@ -14,18 +14,29 @@ use crate::api::error::AppError;
 use crate::api::json::cached_json;
 use crate::startup::ReadDb;
 
-/// The columns of a full listing view; every query of this module selects them.
-macro_rules! listing_select {
-    ($($tail:literal),*) => {
+/// The columns of a listing view with the given fitment expression, then `$tail`.
+macro_rules! listing_select_with {
+    (fitment = $fitment:literal, $($tail:literal),*) => {
         concat!(
             "SELECT l.id, l.sku, l.title, l.title_ar, l.description, l.category, l.brand, l.condition,
                     l.price_sar, l.quantity, l.city, l.photos, l.oem_numbers, l.status, l.created_at, l.updated_at,
-                    s.id AS seller_id, s.name AS seller_name, s.city AS seller_city,
-                    COALESCE((SELECT json_agg(json_build_object('make', f.make, 'model', f.model,
-                                                                'year_from', f.year_from, 'year_to', f.year_to)
-                                              ORDER BY f.position)
-                                FROM listing_fitment f WHERE f.listing_id = l.id), '[]'::json) AS fitment
-               FROM listings l JOIN sellers s ON s.id = l.seller_id ",
+                    s.id AS seller_id, s.name AS seller_name, s.city AS seller_city, ",
+            $fitment,
+            " AS fitment FROM listings l JOIN sellers s ON s.id = l.seller_id ",
+            $($tail),*
+        )
+    };
+}
+pub(crate) use listing_select_with;
+
+/// The columns of a full listing view, fitment included; every listing read selects them.
+macro_rules! listing_select {
+    ($($tail:literal),*) => {
+        $crate::catalog::listings::listing_select_with!(
+            fitment = "COALESCE((SELECT json_agg(json_build_object('make', f.make, 'model', f.model,
+                                                                 'year_from', f.year_from, 'year_to', f.year_to)
+                                               ORDER BY f.position)
+                                 FROM listing_fitment f WHERE f.listing_id = l.id), '[]'::json)",
             $($tail),*
         )
     };

@@ -98,16 +98,20 @@ pub fn execute(index: &SearchIndex, request: &SearchRequest) -> tantivy::Result<
         other => other,
     };
 
-    let mut chosen: Option<Box<dyn Query>> = None;
+    let page = Page { limit: request.page.limit as usize, offset: request.page.offset() as usize, sort };
+    // Each plan runs once with every collector; a plan that finds nothing hands over
+    // to the next, more relaxed one.
+    let mut found = None;
     let candidates = plans(&index.index, &fields, &request.q, &understood, &request.filters);
     let last = candidates.len().saturating_sub(1);
     for (i, plan) in candidates.into_iter().enumerate() {
-        if i == last || searcher.search(&*plan, &Count)? > 0 {
-            chosen = Some(plan);
+        let collected = collect(&searcher, &*plan, page)?;
+        if collected.1 > 0 || i == last {
+            found = Some((plan, collected));
             break;
         }
     }
-    let Some(mut query) = chosen else {
+    let Some((query, mut collected)) = found else {
         return Ok(SearchOutcome {
             hits: Vec::new(),
             total: 0,
@@ -116,35 +120,46 @@ pub fn execute(index: &SearchIndex, request: &SearchRequest) -> tantivy::Result<
             took_ms: elapsed_ms(started),
         });
     };
-    if !understood.part_numbers.is_empty() {
+    if !understood.part_numbers.is_empty() && collected.1 > 0 {
         let companions = companion_numbers(&searcher, &*query, &understood.part_numbers)?;
         if !companions.is_empty() {
-            query = interchange_query(&fields, &understood.part_numbers, &companions, &request.filters);
+            let interchange = interchange_query(&fields, &understood.part_numbers, &companions, &request.filters);
+            collected = collect(&searcher, &*interchange, page)?;
         }
     }
+    let (addresses, total, facets) = collected;
+    let hits = render(&searcher, index, &addresses)?;
+    Ok(SearchOutcome { hits, total: total as u64, facets, understood, took_ms: elapsed_ms(started) })
+}
 
-    let limit = request.page.limit as usize;
-    let offset = request.page.offset() as usize;
-    let top = TopDocs::with_limit(limit).and_offset(offset);
-    let (addresses, total, facets) = match sort {
+/// Which slice of the results, in which order.
+#[derive(Debug, Clone, Copy)]
+struct Page {
+    limit: usize,
+    offset: usize,
+    sort: Sort,
+}
+
+/// The page of `query`'s results, its total and its facets, in one pass.
+fn collect(searcher: &Searcher, query: &dyn Query, page: Page) -> tantivy::Result<(Vec<DocAddress>, usize, FacetCounts)> {
+    let top = TopDocs::with_limit(page.limit).and_offset(page.offset);
+    Ok(match page.sort {
         Sort::Relevance => {
-            let (docs, total, facets) = searcher.search(&*query, &(top.order_by_score(), Count, FacetCollector))?;
-            (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total, facets)
+            let (docs, total, facets) = searcher.search(query, &(top.order_by_score(), Count, FacetCollector))?;
+            (docs.into_iter().map(|(_, a)| a).collect(), total, facets)
         }
         Sort::PriceAsc | Sort::PriceDesc => {
-            let order = if sort == Sort::PriceAsc { Order::Asc } else { Order::Desc };
+            let order = if page.sort == Sort::PriceAsc { Order::Asc } else { Order::Desc };
             let collector = top.order_by_fast_field::<u64>("price", order);
-            let (docs, total, facets) = searcher.search(&*query, &(collector, Count, FacetCollector))?;
+            let (docs, total, facets) = searcher.search(query, &(collector, Count, FacetCollector))?;
             (docs.into_iter().map(|(_, a)| a).collect(), total, facets)
         }
         Sort::Newest => {
             let collector = top.order_by_fast_field::<i64>("created_at", Order::Desc);
-            let (docs, total, facets) = searcher.search(&*query, &(collector, Count, FacetCollector))?;
+            let (docs, total, facets) = searcher.search(query, &(collector, Count, FacetCollector))?;
             (docs.into_iter().map(|(_, a)| a).collect(), total, facets)
         }
-    };
-    let hits = render(&searcher, index, &addresses)?;
-    Ok(SearchOutcome { hits, total: total as u64, facets, understood, took_ms: elapsed_ms(started) })
+    })
 }
 
 /// The part numbers carried by the listings that carry one of `asked`, other than
