@@ -18,14 +18,8 @@ CREATE INDEX search_outbox_created ON search_outbox (created_at);
 
 -- One NOTIFY per statement: PostgreSQL folds identical notifications of a transaction,
 -- and the indexer reads what changed from the table, not from the payload.
-CREATE FUNCTION search_outbox_listings_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO search_outbox (listing_id, op) SELECT id, 'upsert' FROM new_rows;
-    PERFORM pg_notify('search_outbox', '');
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION search_outbox_listings_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Inserted and updated listings alike: their new state is what the index needs.
+CREATE FUNCTION search_outbox_listings_written() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO search_outbox (listing_id, op) SELECT id, 'upsert' FROM new_rows;
     PERFORM pg_notify('search_outbox', '');
@@ -40,9 +34,9 @@ BEGIN
 END $$;
 
 CREATE TRIGGER listings_outbox_insert AFTER INSERT ON listings
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_listings_inserted();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_listings_written();
 CREATE TRIGGER listings_outbox_update AFTER UPDATE ON listings
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_listings_updated();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_listings_written();
 CREATE TRIGGER listings_outbox_delete AFTER DELETE ON listings
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_listings_deleted();
 
