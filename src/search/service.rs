@@ -141,7 +141,11 @@ struct Page {
 }
 
 /// The page of `query`'s results, its total and its facets, in one pass.
-fn collect(searcher: &Searcher, query: &dyn Query, page: Page) -> tantivy::Result<(Vec<DocAddress>, usize, FacetCounts)> {
+fn collect(
+    searcher: &Searcher,
+    query: &dyn Query,
+    page: Page,
+) -> tantivy::Result<(Vec<DocAddress>, usize, FacetCounts)> {
     let top = TopDocs::with_limit(page.limit).and_offset(page.offset);
     Ok(match page.sort {
         Sort::Relevance => {
