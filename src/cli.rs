@@ -16,6 +16,8 @@ use crate::catalog::feed::RejectedLine;
 use crate::catalog::import::{self, ImportReport, RawLine};
 use crate::config::Settings;
 use crate::db;
+use crate::search::index::SearchIndex;
+use crate::search::verify::verify;
 use crate::startup::{Application, shutdown_signal};
 
 /// Rejected lines printed on the terminal before the rest go only to `--rejects`.
@@ -57,6 +59,11 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Inspect the search index.
+    Index {
+        #[command(subcommand)]
+        command: IndexCommand,
+    },
     /// Manage sellers.
     Seller {
         #[command(subcommand)]
@@ -81,6 +88,12 @@ pub enum UserCommand {
         #[arg(long, required_if_eq("role", "seller"))]
         seller: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Compare the index with the database listing by listing; exits 1 on any difference.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +140,28 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Seed { listings, sellers, seed } => {
             let pool = import_pool(&settings).await?;
             seed_demo(&pool, listings, sellers, seed).await
+        }
+        Command::Index { command: IndexCommand::Verify } => {
+            let pool = db::prepare(&settings.database).await?;
+            let index = std::sync::Arc::new(SearchIndex::open_existing(&settings.search.index_dir)?);
+            let differences = verify(&pool, index).await?;
+            println!("{} listings indexed, {} active in the database", differences.indexed, differences.in_database);
+            if differences.is_empty() {
+                println!("the index equals the database");
+                return Ok(());
+            }
+            for (what, ids) in [
+                ("missing from the index", &differences.missing),
+                ("indexed but not active", &differences.extra),
+                ("indexed with other content", &differences.stale),
+                ("indexed more than once", &differences.duplicated),
+            ] {
+                if !ids.is_empty() {
+                    let shown: Vec<String> = ids.iter().take(10).map(ToString::to_string).collect();
+                    println!("{} {what}: {}{}", ids.len(), shown.join(", "), if ids.len() > 10 { ", …" } else { "" });
+                }
+            }
+            anyhow::bail!("the index differs from the database")
         }
         Command::Seller { command: SellerCommand::CreateKey { external_id, label, name, city } } => {
             let pool = db::prepare(&settings.database).await?;

@@ -141,6 +141,12 @@ pub fn to_document(fields: &Fields, listing: &ListingView) -> TantivyDocument {
     doc.add_u64(fields.quantity, listing.quantity.max(0) as u64);
     doc.add_i64(fields.created_at, listing.created_at.timestamp());
 
+    doc.add_text(fields.view, view_json(listing));
+    doc
+}
+
+/// The stored result view of a listing, as JSON. `index verify` compares these.
+pub fn view_json(listing: &ListingView) -> String {
     let hit = SearchHit {
         id: listing.id,
         sku: &listing.sku,
@@ -157,8 +163,7 @@ pub fn to_document(fields: &Fields, listing: &ListingView) -> TantivyDocument {
         oem_numbers: &listing.oem_numbers,
         photo: listing.photos.first().map(String::as_str),
     };
-    doc.add_text(fields.view, serde_json::to_string(&hit).expect("a hit serializes"));
-    doc
+    serde_json::to_string(&hit).expect("a hit serializes")
 }
 
 #[cfg(test)]

@@ -53,6 +53,24 @@ impl SearchIndex {
             }
             false => Index::create(directory, schema, Default::default())?,
         };
+        SearchIndex::with_reader(index, fields, dir)
+    }
+
+    /// Opens the index in `dir` for reading only; never creates nor discards one.
+    pub fn open_existing(dir: &Path) -> anyhow::Result<SearchIndex> {
+        let (schema, fields) = schema::build();
+        let directory = MmapDirectory::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+        anyhow::ensure!(Index::exists(&directory)?, "there is no index in {}", dir.display());
+        let index = Index::open(directory)?;
+        anyhow::ensure!(
+            index.schema() == schema,
+            "the index in {} has another format; a server started on it rebuilds it",
+            dir.display()
+        );
+        SearchIndex::with_reader(index, fields, dir)
+    }
+
+    fn with_reader(index: Index, fields: Fields, dir: &Path) -> anyhow::Result<SearchIndex> {
         cargoparts_analyzers::register(index.tokenizers());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex { index, reader, fields, dir: dir.to_path_buf() })

@@ -10,6 +10,7 @@ pub mod query;
 pub mod schema;
 pub mod service;
 pub mod suggest;
+pub mod verify;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -137,6 +137,11 @@ pub async fn spawn_prepared_app(adjust: impl FnOnce(&mut Settings), prepare: imp
 }
 
 impl TestApp {
+    /// The server's search index directory.
+    pub fn index_dir(&self) -> &std::path::Path {
+        self._index_dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -408,3 +408,30 @@ async fn completions_follow_the_script_typed() {
     assert!(number.iter().any(|s| s["kind"] == "part_number" && s["value"] == "04152yzza1"), "{number:?}");
     assert!(suggest("").await.is_empty());
 }
+
+#[tokio::test]
+async fn verify_finds_the_index_equal_to_the_database_and_names_every_difference() {
+    use cargoparts::search::index::SearchIndex;
+    use cargoparts::search::verify::verify;
+    use std::sync::Arc;
+
+    let (app, _) = catalog().await;
+    let index = Arc::new(SearchIndex::open_existing(app.index_dir()).unwrap());
+    let equal = verify(&app.db, index).await.unwrap();
+    assert!(equal.is_empty(), "{equal:?}");
+    assert_eq!((equal.indexed, equal.in_database), (11, 11));
+
+    // Writes that bypass the change stream are what verify exists to catch.
+    let mut conn = app.db.acquire().await.unwrap();
+    sqlx::query("SET session_replication_role = replica").execute(&mut *conn).await.unwrap();
+    sqlx::query("DELETE FROM listings WHERE sku = 'COROLLA-OF'").execute(&mut *conn).await.unwrap();
+    sqlx::query("UPDATE listings SET price_sar = 1 WHERE sku = 'CAMRY-PADS'").execute(&mut *conn).await.unwrap();
+    sqlx::query("SET session_replication_role = origin").execute(&mut *conn).await.unwrap();
+    drop(conn);
+
+    let index = Arc::new(SearchIndex::open_existing(app.index_dir()).unwrap());
+    let differences = verify(&app.db, index).await.unwrap();
+    assert_eq!(differences.extra.len(), 1, "{differences:?}");
+    assert_eq!(differences.stale.len(), 1, "{differences:?}");
+    assert!(differences.missing.is_empty() && differences.duplicated.is_empty(), "{differences:?}");
+}
