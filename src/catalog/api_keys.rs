@@ -4,7 +4,6 @@
 //! a short prefix so people can tell their keys apart.
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -12,6 +11,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use crate::api::error::AppError;
+use crate::auth::principal::bearer_token;
 use crate::startup::PrimaryDb;
 
 const KEY_PREFIX: &str = "cpk_";
@@ -62,17 +62,11 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
+        let token = bearer_token(&parts.headers)
             .ok_or(AppError::Unauthorized("missing Authorization: Bearer <seller API key>"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| t.starts_with(KEY_PREFIX) && t.len() <= 128)
-            .ok_or(AppError::Unauthorized("malformed Authorization header: expected Bearer <seller API key>"))?;
+        if !token.starts_with(KEY_PREFIX) || token.len() > 128 {
+            return Err(AppError::Unauthorized("malformed Authorization header: expected Bearer <seller API key>"));
+        }
         let PrimaryDb(db) = PrimaryDb::from_ref(state);
         let row = sqlx::query(
             "SELECT k.id AS key_id, k.last_used_at < now() - interval '1 minute' OR k.last_used_at IS NULL AS stale,
