@@ -147,7 +147,8 @@ pub fn plans(
         return vec![with_filters(Vec::new())];
     }
 
-    let words = analysis.words.join(" ");
+    // The leftover words rank every plan alike: analyzed once, cloned into each.
+    let word_query = text_query(index, fields, &analysis.words.join(" "), true);
     let preferences = |clauses: &mut Vec<Clause>| {
         if let Some(year) = analysis.year {
             let make = analysis.make.as_deref();
@@ -161,8 +162,8 @@ pub fn plans(
         if let Some(city) = &analysis.city {
             clauses.push((Occur::Should, constant(term(fields.city, city), CITY_WEIGHT)));
         }
-        if let Some(text) = text_query(index, fields, &words, true) {
-            clauses.push((Occur::Should, text));
+        if let Some(text) = &word_query {
+            clauses.push((Occur::Should, text.box_clone()));
         }
     };
     let category = (!analysis.categories.is_empty()).then(|| any_of(fields.category, &analysis.categories));
