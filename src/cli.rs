@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `import`, `seed`, `seller create-key`,
-//! `user set-role`.
+//! The command line: `serve`, `migrate`, `import`, `seed`, `reindex`, `index verify`,
+//! `seller create-key`, `user set-role`.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
@@ -16,7 +16,8 @@ use crate::catalog::feed::RejectedLine;
 use crate::catalog::import::{self, ImportReport, RawLine};
 use crate::config::Settings;
 use crate::db;
-use crate::search::index::SearchIndex;
+use crate::search::generations::IndexRoot;
+use crate::search::reindex::{ReindexPhase, ReindexProgress, reindex};
 use crate::search::verify::verify;
 use crate::startup::{Application, shutdown_signal};
 
@@ -59,6 +60,9 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Rebuild the search index into a new generation and make it the live one. A
+    /// server running on the same index directory switches to it without a pause.
+    Reindex,
     /// Inspect the search index.
     Index {
         #[command(subcommand)]
@@ -141,9 +145,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let pool = import_pool(&settings).await?;
             seed_demo(&pool, listings, sellers, seed).await
         }
+        Command::Reindex => reindex_command(&settings).await,
         Command::Index { command: IndexCommand::Verify } => {
             let pool = db::prepare(&settings.database).await?;
-            let index = std::sync::Arc::new(SearchIndex::open_existing(&settings.search.index_dir)?);
+            let index = std::sync::Arc::new(IndexRoot::new(&settings.search.index_dir).open_live()?);
             let differences = verify(&pool, index).await?;
             println!("{} listings indexed, {} active in the database", differences.indexed, differences.in_database);
             if differences.is_empty() {
@@ -189,6 +194,46 @@ async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()> {
         }
     }
     application.run_until(shutdown_signal()).await
+}
+
+async fn reindex_command(settings: &Settings) -> anyhow::Result<()> {
+    let pool = db::prepare(&settings.database).await?;
+    let root = IndexRoot::new(&settings.search.index_dir);
+    let lock = root.lock_reindex()?;
+    let progress = std::sync::Arc::new(ReindexProgress::default());
+    let bar = progress_bar(Some(0));
+    let ticker = {
+        let (progress, bar) = (progress.clone(), bar.clone());
+        tokio::spawn(async move {
+            loop {
+                let status = progress.status();
+                bar.set_length(status.listings_total.max(1));
+                bar.set_position(status.listings_indexed);
+                bar.set_message(match status.phase {
+                    ReindexPhase::Building => "building",
+                    ReindexPhase::CatchingUp => "catching up",
+                    ReindexPhase::Publishing => "publishing",
+                    ReindexPhase::Idle => "",
+                });
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let result = reindex(&pool, &root, &lock, &progress).await;
+    ticker.abort();
+    bar.finish_and_clear();
+    let done = result?;
+    println!(
+        "indexed {} listings in {:.1} s ({:.0} listings/s) into {}",
+        done.listings,
+        done.seconds,
+        done.listings as f64 / done.seconds.max(1e-9),
+        done.dir.display()
+    );
+    if root.remove_stale(&lock, &[])? == 0 && !root.stale_generations(&[])?.is_empty() {
+        println!("a running server is switching to it; it removes the previous generation itself");
+    }
+    Ok(())
 }
 
 /// A pool for bulk work: few connections, and statements allowed to run long.
@@ -274,7 +319,7 @@ fn progress_bar(total: Option<u64>) -> ProgressBar {
     }
     let bar = match total {
         Some(total) => ProgressBar::new(total).with_style(
-            ProgressStyle::with_template("{bar:40.cyan/blue} {percent:>3}% {elapsed_precise} eta {eta}")
+            ProgressStyle::with_template("{bar:40.cyan/blue} {percent:>3}% {elapsed_precise} eta {eta} {msg}")
                 .expect("template is valid"),
         ),
         None => ProgressBar::new_spinner(),

@@ -67,7 +67,25 @@ pub struct HttpSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SearchSettings {
+    /// Root of the index generations (`CURRENT` names the live one).
     pub index_dir: PathBuf,
+    /// A replica reports ready only while its oldest unapplied change is younger than this.
+    pub ready_max_lag_secs: f64,
+    /// Change-stream rows older than this are pruned; an index that had not read them
+    /// rebuilds itself.
+    pub outbox_retention_secs: u64,
+    /// How often a server prunes the change stream.
+    pub outbox_prune_interval_secs: u64,
+}
+
+impl SearchSettings {
+    pub fn outbox_retention(&self) -> Duration {
+        Duration::from_secs(self.outbox_retention_secs)
+    }
+
+    pub fn outbox_prune_interval(&self) -> Duration {
+        Duration::from_secs(self.outbox_prune_interval_secs.max(1))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,6 +187,9 @@ key_prefix = "cargoparts:"
 
 [search]
 index_dir = "./index-data"
+ready_max_lag_secs = 30.0
+outbox_retention_secs = 604800
+outbox_prune_interval_secs = 300
 
 [log]
 format = "pretty"
@@ -253,6 +274,11 @@ impl Settings {
             self.auth.access_token_ttl_secs > 0 && self.auth.refresh_token_ttl_secs > 0,
             "auth token lifetimes must be positive"
         );
+        anyhow::ensure!(
+            self.search.ready_max_lag_secs.is_finite() && self.search.ready_max_lag_secs > 0.0,
+            "search.ready_max_lag_secs must be positive"
+        );
+        anyhow::ensure!(self.search.outbox_retention_secs >= 60, "search.outbox_retention_secs must be at least 60");
         for url in [Some(&self.database.url), self.database.read_url.as_ref()].into_iter().flatten() {
             let parsed = url::Url::parse(url.expose_secret()).context("database url is not a URL")?;
             anyhow::ensure!(

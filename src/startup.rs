@@ -17,8 +17,8 @@ use crate::auth::AuthState;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::config::Settings;
 use crate::db;
-use crate::search::index::SearchIndex;
-use crate::search::indexer::{Indexer, IndexerStatus};
+use crate::search::generations::IndexRoot;
+use crate::search::indexer::Indexer;
 use crate::search::service::SearchService;
 
 /// The primary database: writes, and reads that must see them.
@@ -55,9 +55,8 @@ impl AppState {
             Some(url) => Some(connect_redis(url.expose_secret()).await?),
             None => None,
         };
-        let index = Arc::new(SearchIndex::open_or_create(&settings.search.index_dir)?);
         let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
-        let search = SearchService::new(index, Arc::new(IndexerStatus::default()), concurrency);
+        let search = SearchService::open(IndexRoot::new(&settings.search.index_dir), concurrency)?;
         let auth = AuthState::from_settings(&settings, redis.clone())?;
         Ok(AppState {
             settings: Arc::new(settings),
@@ -103,7 +102,7 @@ impl Application {
         let bind = settings.http.bind;
         let state = AppState::connect(settings).await?;
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
-        let indexer = Indexer::new(state.db.0.clone(), state.search.index.load_full(), state.search.status.clone())?;
+        let indexer = Indexer::new(state.db.0.clone(), state.search.clone(), &state.settings.search)?;
         let indexer = IndexerTask(tokio::spawn(indexer.run()));
         Ok(Application { listener, state, indexer })
     }

@@ -4,6 +4,8 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+
+use crate::startup::AppState;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -47,7 +49,12 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// The metrics in Prometheus' text format.
-pub async fn render(State(handle): State<PrometheusHandle>) -> impl IntoResponse {
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render())
+/// The metrics in Prometheus' text format. The index gauges (lag, documents, reindex
+/// progress) are read at scrape time, so they are never staler than the scrape.
+pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+    super::health::search_readiness(&state).await.record_metrics();
+    let reindex = state.search.reindex.status();
+    metrics::gauge!("search_reindex_listings_total").set(reindex.listings_total as f64);
+    metrics::gauge!("search_reindex_listings_indexed").set(reindex.listings_indexed as f64);
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -49,6 +49,14 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .nest("/api/v1", crate::auth::router(&state))
+        .nest(
+            "/api/v1",
+            crate::auth::rate_limit::limited(
+                crate::search::admin_router(),
+                &state,
+                crate::auth::rate_limit::RouteClass::Api,
+            ),
+        )
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();

@@ -32,6 +32,7 @@ pub enum Event {
     ApiKeyRevoked,
     AdminRevokedSessions,
     RoleChanged,
+    AdminStartedReindex,
 }
 
 impl Event {
@@ -55,6 +56,7 @@ impl Event {
             Event::ApiKeyRevoked => "api_key.revoked",
             Event::AdminRevokedSessions => "admin.sessions_revoked",
             Event::RoleChanged => "admin.role_changed",
+            Event::AdminStartedReindex => "admin.reindex_started",
         }
     }
 }

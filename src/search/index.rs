@@ -1,6 +1,7 @@
 //! The on-disk listing index: opening or creating it, its watermark, its reader.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,9 @@ pub struct SearchIndex {
     pub reader: IndexReader,
     pub fields: Fields,
     pub dir: PathBuf,
+    /// Set once a newer generation replaced this one: its directory goes with the
+    /// last handle, when the searches that still hold it have finished.
+    retired: AtomicBool,
 }
 
 impl SearchIndex {
@@ -73,7 +77,13 @@ impl SearchIndex {
     fn with_reader(index: Index, fields: Fields, dir: &Path) -> anyhow::Result<SearchIndex> {
         cargoparts_analyzers::register(index.tokenizers());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, fields, dir: dir.to_path_buf() })
+        Ok(SearchIndex { index, reader, fields, dir: dir.to_path_buf(), retired: AtomicBool::new(false) })
+    }
+
+    /// Marks this generation as replaced: its directory is removed when the last
+    /// handle is dropped.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
     }
 
     /// The watermark of the last commit, or `None` for an index never committed.
@@ -96,6 +106,22 @@ impl SearchIndex {
     /// Number of listings searchable now.
     pub fn num_docs(&self) -> u64 {
         self.searcher().num_docs()
+    }
+}
+
+impl Drop for SearchIndex {
+    fn drop(&mut self) {
+        if !self.retired.load(Ordering::Acquire) {
+            return;
+        }
+        // Unlinking files that are still mapped is safe: the mappings are gone with
+        // the fields of this value, and the space is freed then.
+        let dir = self.dir.clone();
+        std::thread::spawn(move || match std::fs::remove_dir_all(&dir) {
+            Ok(()) => tracing::info!(dir = %dir.display(), "removed a replaced index generation"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!(dir = %dir.display(), %error, "cannot remove a replaced index generation"),
+        });
     }
 }
 

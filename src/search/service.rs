@@ -18,9 +18,11 @@ use tantivy::{DocAddress, Order, Searcher, TantivyDocument};
 use tokio::sync::Semaphore;
 
 use super::facets::{FacetCollector, FacetCounts};
+use super::generations::IndexRoot;
 use super::index::SearchIndex;
 use super::indexer::IndexerStatus;
 use super::query::{Filters, interchange_query, plans};
+use super::reindex::ReindexProgress;
 use crate::api::error::AppError;
 use crate::api::pagination::PageParams;
 
@@ -60,17 +62,40 @@ pub struct SearchOutcome {
 pub struct SearchService {
     /// Swapped whole when a new index replaces the live one.
     pub index: Arc<ArcSwap<SearchIndex>>,
+    /// The directory holding the index's generations.
+    pub root: IndexRoot,
     pub status: Arc<IndexerStatus>,
+    /// The reindex running in this process, if any, and how the last one ended.
+    pub reindex: Arc<ReindexProgress>,
     permits: Arc<Semaphore>,
 }
 
 impl SearchService {
-    pub fn new(index: Arc<SearchIndex>, status: Arc<IndexerStatus>, concurrency: usize) -> SearchService {
+    pub fn new(root: IndexRoot, index: Arc<SearchIndex>, concurrency: usize) -> SearchService {
         SearchService {
             index: Arc::new(ArcSwap::new(index)),
-            status,
+            root,
+            status: Arc::new(IndexerStatus::default()),
+            reindex: Arc::new(ReindexProgress::default()),
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
         }
+    }
+
+    /// Opens the live generation under `root` (creating the first one), after
+    /// removing generations left behind by a reindex that did not finish.
+    pub fn open(root: IndexRoot, concurrency: usize) -> anyhow::Result<SearchService> {
+        let live = root.current_or_create()?;
+        remove_legacy_layout(&root)?;
+        match root.lock_reindex() {
+            Ok(lock) => {
+                root.remove_stale(&lock, &[])?;
+            }
+            // A reindex running in another process owns its half-built generation.
+            Err(super::generations::ReindexRefused::AlreadyRunning(_)) => {}
+            Err(super::generations::ReindexRefused::Io(error)) => return Err(error),
+        }
+        let index = Arc::new(SearchIndex::open_or_create(&live)?);
+        Ok(SearchService::new(root, index, concurrency))
     }
 
     /// Runs a search off the async workers.
@@ -85,6 +110,30 @@ impl SearchService {
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|e| AppError::Internal(e.into()))
     }
+}
+
+/// Removes the files of an index written straight into the root directory, as
+/// versions before index generations did; the generation opened instead is rebuilt
+/// from PostgreSQL.
+fn remove_legacy_layout(root: &IndexRoot) -> anyhow::Result<()> {
+    if !root.path().join("meta.json").is_file() {
+        return Ok(());
+    }
+    tracing::warn!(dir = %root.path().display(), "removing an index of the old single-directory layout");
+    for entry in std::fs::read_dir(root.path())? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let tantivy_file = name == "meta.json"
+            || name.starts_with(".tantivy")
+            || name == ".managed.json"
+            || name
+                .rsplit_once('.')
+                .is_some_and(|(_, ext)| matches!(ext, "idx" | "pos" | "term" | "store" | "fast" | "fieldnorm" | "del"));
+        if tantivy_file && path.is_file() {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs a search on the calling thread.

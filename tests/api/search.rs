@@ -411,12 +411,12 @@ async fn completions_follow_the_script_typed() {
 
 #[tokio::test]
 async fn verify_finds_the_index_equal_to_the_database_and_names_every_difference() {
-    use cargoparts::search::index::SearchIndex;
+    use cargoparts::search::generations::IndexRoot;
     use cargoparts::search::verify::verify;
     use std::sync::Arc;
 
     let (app, _) = catalog().await;
-    let index = Arc::new(SearchIndex::open_existing(app.index_dir()).unwrap());
+    let index = Arc::new(IndexRoot::new(app.index_dir()).open_live().unwrap());
     let equal = verify(&app.db, index).await.unwrap();
     assert!(equal.is_empty(), "{equal:?}");
     assert_eq!((equal.indexed, equal.in_database), (11, 11));
@@ -429,7 +429,7 @@ async fn verify_finds_the_index_equal_to_the_database_and_names_every_difference
     sqlx::query("SET session_replication_role = origin").execute(&mut *conn).await.unwrap();
     drop(conn);
 
-    let index = Arc::new(SearchIndex::open_existing(app.index_dir()).unwrap());
+    let index = Arc::new(IndexRoot::new(app.index_dir()).open_live().unwrap());
     let differences = verify(&app.db, index).await.unwrap();
     assert_eq!(differences.extra.len(), 1, "{differences:?}");
     assert_eq!(differences.stale.len(), 1, "{differences:?}");

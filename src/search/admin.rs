@@ -1,0 +1,84 @@
+//! Administration of the search index: starting a reindex on the running server and
+//! following it.
+
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::generations::ReindexRefused;
+use super::reindex::{ReindexStatus, reindex};
+use super::service::SearchService;
+use crate::api::error::{AppError, ErrorEnvelope};
+use crate::auth::AuthState;
+use crate::auth::audit::{self, Entry, Event};
+use crate::auth::client::RequestContext;
+use crate::auth::principal::AdminUser;
+use crate::startup::PrimaryDb;
+
+/// Starts rebuilding the index into a new generation. Searches go on meanwhile on the
+/// live index, which keeps taking sellers' changes; the new generation replaces it
+/// atomically once built and caught up. Follow it with `GET /admin/reindex`.
+#[utoipa::path(post, path = "/admin/reindex", tag = "admin",
+    security(("bearer_jwt" = [])),
+    responses(
+        (status = 202, description = "Reindex started", body = ReindexStatus),
+        (status = 401, description = "Missing, invalid or revoked access token", body = ErrorEnvelope),
+        (status = 403, description = "Not an administrator", body = ErrorEnvelope),
+        (status = 409, description = "A reindex is already running", body = ErrorEnvelope)
+    ))]
+#[tracing::instrument(skip_all, fields(admin_id = %admin.0.user_id))]
+pub async fn start_reindex(
+    State(search): State<SearchService>,
+    State(PrimaryDb(db)): State<PrimaryDb>,
+    State(auth): State<AuthState>,
+    admin: AdminUser,
+    context: RequestContext,
+) -> Result<(StatusCode, Json<ReindexStatus>), AppError> {
+    let lock = search.root.lock_reindex().map_err(|refused| match refused {
+        ReindexRefused::AlreadyRunning(_) => {
+            AppError::Conflict("a reindex is already running; follow it with GET /api/v1/admin/reindex".into())
+        }
+        ReindexRefused::Io(error) => AppError::Internal(error),
+    })?;
+    audit::record(
+        &db,
+        Entry {
+            event: Event::AdminStartedReindex,
+            actor: Some(admin.0.user_id),
+            subject: None,
+            details: Default::default(),
+        },
+        &context,
+        auth.clock.now(),
+    )
+    .await?;
+    let task_search = search.clone();
+    tokio::spawn(async move {
+        let result = reindex(&db, &task_search.root, &lock, &task_search.reindex).await;
+        drop(lock);
+        match result {
+            Ok(_) => task_search.status.generation_published.notify_one(),
+            Err(error) => tracing::error!(error = format!("{error:#}"), "reindex failed"),
+        }
+    });
+    // The task has not necessarily reported its first phase yet.
+    let mut status = search.reindex.status();
+    status.running = true;
+    Ok((StatusCode::ACCEPTED, Json(status)))
+}
+
+/// The running reindex's phase and progress, and how the last one ended.
+#[utoipa::path(get, path = "/admin/reindex", tag = "admin",
+    security(("bearer_jwt" = [])),
+    responses(
+        (status = 200, description = "Reindex status", body = ReindexStatus),
+        (status = 401, description = "Missing, invalid or revoked access token", body = ErrorEnvelope),
+        (status = 403, description = "Not an administrator", body = ErrorEnvelope)
+    ))]
+pub async fn reindex_status(State(search): State<SearchService>, _admin: AdminUser) -> Json<ReindexStatus> {
+    let mut status = search.reindex.status();
+    status.running |= search.status.rebuilding.load(Ordering::Acquire);
+    Json(status)
+}
