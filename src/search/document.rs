@@ -140,6 +140,7 @@ pub fn to_document(fields: &Fields, listing: &ListingView) -> TantivyDocument {
     doc.add_u64(fields.price, halalas(listing.price_sar));
     doc.add_u64(fields.quantity, listing.quantity.max(0) as u64);
     doc.add_i64(fields.created_at, listing.created_at.timestamp());
+    doc.add_u64(fields.tiebreak, tiebreak(&listing.id));
 
     doc.add_text(fields.view, view_json(listing));
     doc
@@ -219,4 +220,9 @@ mod tests {
         assert_eq!(halalas(Decimal::new(4550, 2)), 4550);
         assert_eq!(halalas(Decimal::new(999_999_999, 2)), 999_999_999);
     }
+}
+
+/// The tie-breaking key of a listing: the random low half of its UUIDv7 id.
+pub fn tiebreak(id: &uuid::Uuid) -> u64 {
+    id.as_u64_pair().1
 }

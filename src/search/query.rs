@@ -25,6 +25,7 @@ const CATEGORY_WEIGHT: f32 = 20.0;
 const MODEL_WEIGHT: f32 = 15.0;
 const MAKE_WEIGHT: f32 = 6.0;
 const YEAR_WEIGHT: f32 = 10.0;
+const NEIGHBOUR_YEAR_WEIGHT: f32 = 1.0;
 const CONDITION_WEIGHT: f32 = 6.0;
 const CITY_WEIGHT: f32 = 1.0;
 const PART_NUMBER_WEIGHT: f32 = 100.0;
@@ -155,6 +156,14 @@ pub fn plans(
             let model = analysis.model.as_deref();
             let year_query = term(fields.vehicle_year, &year_term(make, model, year));
             clauses.push((Occur::Should, constant(year_query, YEAR_WEIGHT)));
+            // A neighbouring model year is usually the same generation of the car: a
+            // weaker hint than the year itself, above a part for a distant year.
+            let neighbours: Vec<Box<dyn Query>> = [year.checked_sub(1), year.checked_add(1)]
+                .into_iter()
+                .flatten()
+                .map(|y| term(fields.vehicle_year, &year_term(make, model, y)))
+                .collect();
+            clauses.push((Occur::Should, constant(Box::new(BooleanQuery::union(neighbours)), NEIGHBOUR_YEAR_WEIGHT)));
         }
         if let Some(condition) = &analysis.condition {
             clauses.push((Occur::Should, constant(term(fields.condition, condition), CONDITION_WEIGHT)));

@@ -7,7 +7,7 @@ use tantivy::schema::{
 
 /// Bumped whenever the schema or the analyzers change meaning: an index built by an
 /// older version is rebuilt rather than searched with mismatched terms.
-pub const INDEX_FORMAT: u32 = 1;
+pub const INDEX_FORMAT: u32 = 2;
 
 /// Handles to every field of the listing index.
 #[derive(Debug, Clone, Copy)]
@@ -40,9 +40,16 @@ pub struct Fields {
     pub quantity: Field,
     /// Creation time, seconds since the epoch.
     pub created_at: Field,
+    /// A key unique to the listing (the random half of its id) that breaks ties in
+    /// every ordering, so every replica pages through equal scores and equal prices in
+    /// the same order, whatever the layout of its segments.
+    pub tiebreak: Field,
     /// The result view as JSON, rendered without touching PostgreSQL.
     pub view: Field,
 }
+
+/// Name of the [`Fields::tiebreak`] fast field.
+pub const TIEBREAK: &str = "tiebreak";
 
 /// Builds the schema and returns it with its field handles.
 pub fn build() -> (Schema, Fields) {
@@ -75,6 +82,7 @@ pub fn build() -> (Schema, Fields) {
         price: builder.add_u64_field("price", INDEXED | FAST),
         quantity: builder.add_u64_field("quantity", INDEXED | FAST),
         created_at: builder.add_i64_field("created_at", INDEXED | FAST),
+        tiebreak: builder.add_u64_field(TIEBREAK, FAST),
         view: builder.add_text_field("view", STORED),
     };
     (builder.build(), fields)

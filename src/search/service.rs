@@ -11,6 +11,7 @@ use arc_swap::ArcSwap;
 use cargoparts_analyzers::{QueryAnalysis, analyze_query, compact};
 use serde::Serialize;
 use serde_json::value::RawValue;
+use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::schema::Value;
@@ -23,6 +24,7 @@ use super::index::SearchIndex;
 use super::indexer::IndexerStatus;
 use super::query::{Filters, interchange_query, plans};
 use super::reindex::ReindexProgress;
+use super::schema::TIEBREAK;
 use crate::api::error::AppError;
 use crate::api::pagination::PageParams;
 
@@ -189,26 +191,30 @@ struct Page {
     sort: Sort,
 }
 
-/// The page of `query`'s results, its total and its facets, in one pass.
+/// The page of `query`'s results, its total and its facets, in one pass. Equal keys
+/// are ordered by the listing's tiebreak key, so pages are the same on every replica.
 fn collect(
     searcher: &Searcher,
     query: &dyn Query,
     page: Page,
 ) -> tantivy::Result<(Vec<DocAddress>, usize, FacetCounts)> {
     let top = TopDocs::with_limit(page.limit).and_offset(page.offset);
+    let tiebreak = (SortByStaticFastValue::<u64>::for_field(TIEBREAK), Order::Asc);
     Ok(match page.sort {
         Sort::Relevance => {
-            let (docs, total, facets) = searcher.search(query, &(top.order_by_score(), Count, FacetCollector))?;
+            let collector = top.order_by(((SortBySimilarityScore, Order::Desc), tiebreak));
+            let (docs, total, facets) = searcher.search(query, &(collector, Count, FacetCollector))?;
             (docs.into_iter().map(|(_, a)| a).collect(), total, facets)
         }
         Sort::PriceAsc | Sort::PriceDesc => {
             let order = if page.sort == Sort::PriceAsc { Order::Asc } else { Order::Desc };
-            let collector = top.order_by_fast_field::<u64>("price", order);
+            let collector = top.order_by(((SortByStaticFastValue::<u64>::for_field("price"), order), tiebreak));
             let (docs, total, facets) = searcher.search(query, &(collector, Count, FacetCollector))?;
             (docs.into_iter().map(|(_, a)| a).collect(), total, facets)
         }
         Sort::Newest => {
-            let collector = top.order_by_fast_field::<i64>("created_at", Order::Desc);
+            let collector =
+                top.order_by(((SortByStaticFastValue::<i64>::for_field("created_at"), Order::Desc), tiebreak));
             let (docs, total, facets) = searcher.search(query, &(collector, Count, FacetCollector))?;
             (docs.into_iter().map(|(_, a)| a).collect(), total, facets)
         }

@@ -91,11 +91,15 @@ pub struct TestApp {
     pub db: PgPool,
     pub db_name: String,
     pub client: reqwest::Client,
+    /// False for a replica, which shares the database of the app it was started from.
+    owns_database: bool,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        drop_database(std::mem::take(&mut self.db_name));
+        if self.owns_database {
+            drop_database(std::mem::take(&mut self.db_name));
+        }
     }
 }
 
@@ -123,6 +127,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 /// application (to swap in a test clock, say).
 pub async fn spawn_prepared_app(adjust: impl FnOnce(&mut Settings), prepare: impl FnOnce(&mut Application)) -> TestApp {
     let db_name = fresh_database().await;
+    start_app(db_name, true, adjust, prepare).await
+}
+
+async fn start_app(
+    db_name: String,
+    owns_database: bool,
+    adjust: impl FnOnce(&mut Settings),
+    prepare: impl FnOnce(&mut Application),
+) -> TestApp {
     let index_dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(&db_name);
     settings.search.index_dir = index_dir.path().to_path_buf();
@@ -133,10 +146,21 @@ pub async fn spawn_prepared_app(adjust: impl FnOnce(&mut Settings), prepare: imp
     let db = application.state().db.0.clone();
     tokio::spawn(application.run_until(std::future::pending()));
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
-    TestApp { address, _index_dir: index_dir, db, db_name, client }
+    TestApp { address, _index_dir: index_dir, db, db_name, client, owns_database }
 }
 
 impl TestApp {
+    /// Another server on this app's database with its own index directory, as a
+    /// second replica behind a load balancer would be.
+    pub async fn spawn_replica(&self) -> TestApp {
+        start_app(self.db_name.clone(), false, |_| {}, |_| {}).await
+    }
+
+    /// The server's readiness answer.
+    pub async fn ready(&self) -> serde_json::Value {
+        self.client.get(self.url("/api/ready")).send().await.unwrap().json().await.unwrap()
+    }
+
     /// The server's search index directory.
     pub fn index_dir(&self) -> &std::path::Path {
         self._index_dir.path()
@@ -183,8 +207,7 @@ impl TestApp {
             sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM search_outbox").fetch_one(&self.db).await.unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
-            let ready: serde_json::Value =
-                self.client.get(self.url("/api/ready")).send().await.unwrap().json().await.unwrap();
+            let ready = self.ready().await;
             if ready["search"]["status"] == "ok" && ready["search"]["applied_seq"].as_i64() >= Some(wanted) {
                 return;
             }
