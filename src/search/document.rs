@@ -167,6 +167,11 @@ pub fn view_json(listing: &ListingView) -> String {
     serde_json::to_string(&hit).expect("a hit serializes")
 }
 
+/// The tie-breaking key of a listing: the random low half of its UUIDv7 id.
+pub fn tiebreak(id: &uuid::Uuid) -> u64 {
+    id.as_u64_pair().1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,9 +225,4 @@ mod tests {
         assert_eq!(halalas(Decimal::new(4550, 2)), 4550);
         assert_eq!(halalas(Decimal::new(999_999_999, 2)), 999_999_999);
     }
-}
-
-/// The tie-breaking key of a listing: the random low half of its UUIDv7 id.
-pub fn tiebreak(id: &uuid::Uuid) -> u64 {
-    id.as_u64_pair().1
 }
