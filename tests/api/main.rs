@@ -13,6 +13,7 @@ mod auth_tokens;
 mod catalog_import;
 mod conventions;
 mod helpers;
+mod index_crash;
 mod index_lifecycle;
 mod inventory_sync;
 mod public_read;
