@@ -6,7 +6,7 @@
 
 Changes the listing's price through PATCH /api/v1/seller/listings/{sku} (the change is
 committed when the response arrives), then polls /api/v1/search for the listing's part
-number until the new price shows. Reports percentiles of that delay. Bounded: --updates
+number (among the seller's listings) until the new price shows. Reports percentiles of that delay. Bounded: --updates
 changes, each given up after 10 s. Loopback only. Standard library only.
 
 Under load: --background-rate keeps a steady stream of that many price updates per
@@ -77,6 +77,8 @@ def main():
     conn.request("GET", path, headers=auth)
     listing = json.loads(conn.getresponse().read())
     number = listing["oem_numbers"][0]
+    # Narrowed to the seller: in a large catalog many listings share a part number.
+    seller = listing["seller"]["id"]
     stop = threading.Event()
     threads, updated, searched = [], [0], [0]
     if a.background_rate > 0:
@@ -113,7 +115,7 @@ def main():
         if response.status != 200:
             sys.exit(f"PATCH answered {response.status}")
         while True:
-            conn.request("GET", f"/api/v1/search?limit=50&q={urllib.parse.quote(number)}")
+            conn.request("GET", f"/api/v1/search?limit=50&seller={seller}&q={urllib.parse.quote(number)}")
             hits = json.loads(conn.getresponse().read())["data"]
             if any(h["sku"] == a.sku and h["price_sar"] == price for h in hits):
                 delays.append((time.perf_counter() - committed) * 1000)

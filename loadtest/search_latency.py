@@ -5,11 +5,13 @@
 
 Sends every query of the file (queries.py format) --rounds times, one at a time over
 one keep-alive connection, and reports the percentiles of the service's own
-`meta.took_ms` and of the client-side round trip. Bounded; loopback only.
-Standard library only.
+`meta.took_ms` and of the client-side round trip. With --seconds it cycles through the
+queries for that long instead (to cover a reindex, say). Any answer but 200 stops it
+with an error. Bounded; loopback only. Standard library only.
 """
 import argparse
 import http.client
+import itertools
 import json
 import sys
 import time
@@ -27,6 +29,7 @@ def main():
     ap.add_argument("--queries", required=True)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--limit", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=0, help="cycle through the queries this long instead")
     a = ap.parse_args()
     url = urllib.parse.urlparse(a.base)
     if url.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -34,7 +37,11 @@ def main():
     queries = [json.loads(line)["q"] for line in open(a.queries, encoding="utf-8")]
     conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
     took, wall = [], []
-    for _ in range(a.rounds):
+    deadline = time.perf_counter() + a.seconds
+    rounds = itertools.count() if a.seconds > 0 else range(a.rounds)
+    for _ in rounds:
+        if a.seconds > 0 and time.perf_counter() >= deadline:
+            break
         for q in queries:
             path = f"/api/v1/search?limit={a.limit}&q={urllib.parse.quote(q)}"
             started = time.perf_counter()
