@@ -167,6 +167,30 @@ impl IndexRoot {
         Ok(removed)
     }
 
+    /// Removes the files of an index written straight into the root directory, as
+    /// versions before index generations did; the generation opened instead is rebuilt
+    /// from PostgreSQL.
+    pub fn remove_legacy_layout(&self) -> anyhow::Result<()> {
+        if !self.root.join("meta.json").is_file() {
+            return Ok(());
+        }
+        tracing::warn!(dir = %self.root.display(), "removing an index of the old single-directory layout");
+        for entry in std::fs::read_dir(&self.root)? {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let tantivy_file = name == "meta.json"
+                || name.starts_with(".tantivy")
+                || name == ".managed.json"
+                || name.rsplit_once('.').is_some_and(|(_, ext)| {
+                    matches!(ext, "idx" | "pos" | "term" | "store" | "fast" | "fieldnorm" | "del")
+                });
+            if tantivy_file && path.is_file() {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Opens the live generation for reading, without creating or changing anything.
     pub fn open_live(&self) -> anyhow::Result<SearchIndex> {
         let dir = self.current()?.with_context(|| format!("there is no index in {} yet", self.root.display()))?;

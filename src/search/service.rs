@@ -87,7 +87,7 @@ impl SearchService {
     /// removing generations left behind by a reindex that did not finish.
     pub fn open(root: IndexRoot, concurrency: usize) -> anyhow::Result<SearchService> {
         let live = root.current_or_create()?;
-        remove_legacy_layout(&root)?;
+        root.remove_legacy_layout()?;
         match root.lock_reindex() {
             Ok(lock) => {
                 root.remove_stale(&lock, &[])?;
@@ -112,30 +112,6 @@ impl SearchService {
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|e| AppError::Internal(e.into()))
     }
-}
-
-/// Removes the files of an index written straight into the root directory, as
-/// versions before index generations did; the generation opened instead is rebuilt
-/// from PostgreSQL.
-fn remove_legacy_layout(root: &IndexRoot) -> anyhow::Result<()> {
-    if !root.path().join("meta.json").is_file() {
-        return Ok(());
-    }
-    tracing::warn!(dir = %root.path().display(), "removing an index of the old single-directory layout");
-    for entry in std::fs::read_dir(root.path())? {
-        let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let tantivy_file = name == "meta.json"
-            || name.starts_with(".tantivy")
-            || name == ".managed.json"
-            || name
-                .rsplit_once('.')
-                .is_some_and(|(_, ext)| matches!(ext, "idx" | "pos" | "term" | "store" | "fast" | "fieldnorm" | "del"));
-        if tantivy_file && path.is_file() {
-            std::fs::remove_file(&path)?;
-        }
-    }
-    Ok(())
 }
 
 /// Runs a search on the calling thread.
