@@ -1,8 +1,8 @@
 //! Throughput of the CPU side of an import: parsing, validating and sanitizing feed
 //! lines. PostgreSQL's side is measured end to end (see BENCHMARKS.md).
 
-use cargoparts::catalog::demo_catalog::DemoCatalog;
 use cargoparts::catalog::feed::parse_line;
+use cargoparts::cli::demo_catalog::DemoCatalog;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn feed_parsing(c: &mut Criterion) {

@@ -1,14 +1,15 @@
 //! CargoParts: an auto spare parts marketplace for Saudi Arabia.
 //!
 //! One service: the catalog in PostgreSQL, the HTTP API, and the command-line tools
-//! engineers run it with. See `ARCHITECTURE.md` for how data flows between them.
+//! engineers run it with. Four storeys, imports pointing down only: [`app`] (the
+//! composition root) → the domain modules ([`catalog`], [`search`], [`auth`]) → [`http`]
+//! (the API's conventions) → [`platform`] (what every module may use and none owns).
+//! See `ARCHITECTURE.md` for how data flows between them.
 
-pub mod api;
+pub mod app;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
-pub mod config;
-pub mod db;
+pub mod http;
+pub mod platform;
 pub mod search;
-pub mod startup;
-pub mod telemetry;

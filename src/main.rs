@@ -1,8 +1,8 @@
 use clap::Parser;
 
 use cargoparts::cli::{self, Cli};
-use cargoparts::config::Settings;
-use cargoparts::telemetry;
+use cargoparts::platform::config::Settings;
+use cargoparts::platform::telemetry;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -12,9 +12,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::crypto::{FieldCipher, LookupHasher, check_key_id};
 use super::tokens::JwtKeyring;
-use crate::config::AuthSettings;
+use crate::platform::config::AuthSettings;
+use crate::platform::crypto::{FieldCipher, LookupHasher, check_key_id};
 
 const DEV_KEY_ID: &str = "dev";
 const DEV_JWT_SECRET: &[u8] = b"cargoparts development JWT secret: published, never for real users";
@@ -123,7 +123,7 @@ fn active_id(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Settings;
+    use crate::platform::config::Settings;
 
     fn settings_with(env: &'static [(&'static str, &'static str)]) -> AuthSettings {
         Settings::load_from(None, |name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())).unwrap().auth

@@ -5,12 +5,12 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use super::AuthState;
-use super::audit::{self, Entry, Event};
-use super::client::RequestContext;
 use super::mfa::{self, MfaChallenge};
 use super::sessions::{self, TokenResponse};
 use super::users::UserRecord;
-use crate::api::error::AppError;
+use crate::http::error::AppError;
+use crate::platform::audit::{self, Entry, Event};
+use crate::platform::client::RequestContext;
 
 /// Either the tokens, or a challenge for the second factor.
 #[derive(Debug, Serialize, ToSchema)]

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::AuthState;
 use super::tokens::{self, CHALLENGE_PREFIX};
 use super::users::UserRecord;
-use crate::api::error::AppError;
+use crate::http::error::AppError;
 
 /// Recovery codes issued at a time.
 pub const RECOVERY_CODE_COUNT: usize = 10;

@@ -12,11 +12,11 @@ use sqlx::{PgPool, Row};
 use subtle::ConstantTimeEq;
 
 use super::AuthState;
-use super::audit::{self, Entry, Event};
-use super::client::RequestContext;
-use super::phone::Phone;
 use super::users::{self, UserRecord};
-use crate::api::error::AppError;
+use crate::http::error::AppError;
+use crate::platform::audit::{self, Entry, Event};
+use crate::platform::client::RequestContext;
+use crate::platform::phone::Phone;
 
 const INVALID: AppError = AppError::Unauthorized("invalid or expired code");
 

@@ -5,8 +5,6 @@
 //! bad token is a 401; a valid token of the wrong role is a 403.
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,8 +12,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AuthState;
-use crate::api::error::AppError;
-use crate::startup::PrimaryDb;
+use crate::http::credentials::bearer_token;
+use crate::http::error::AppError;
+use crate::platform::db::PrimaryDb;
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -56,13 +55,6 @@ pub struct AuthUser {
     pub session_id: Uuid,
     pub jti: Uuid,
     pub expires_at: DateTime<Utc>,
-}
-
-/// The token of an `Authorization: Bearer …` header.
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 impl<S> FromRequestParts<S> for AuthUser
@@ -152,21 +144,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
-
-    #[test]
-    fn bearer_tokens_are_read_from_the_authorization_header() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(bearer_token(&headers), None);
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer abc.def"));
-        assert_eq!(bearer_token(&headers), Some("abc.def"));
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("bearer  abc "));
-        assert_eq!(bearer_token(&headers), Some("abc"));
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic dXNlcjpwdw=="));
-        assert_eq!(bearer_token(&headers), None);
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer "));
-        assert_eq!(bearer_token(&headers), None);
-    }
 
     #[test]
     fn roles_round_trip_through_the_database_text() {

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::shared_store::SharedStore;
-use crate::api::error::AppError;
+use crate::http::error::AppError;
+use crate::platform::redis::SharedStore;
 
 /// Entries kept in process before expired ones are swept.
 const SWEEP_AT: usize = 4096;

@@ -13,11 +13,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AuthState;
-use super::audit::{self, Entry, Event};
-use super::client::RequestContext;
 use super::tokens::{self, REFRESH_PREFIX, Subject};
 use super::users;
-use crate::api::error::AppError;
+use crate::http::error::AppError;
+use crate::platform::audit::{self, Entry, Event};
+use crate::platform::client::RequestContext;
 
 /// Tokens handed to a client that signed in.
 #[derive(Debug, Serialize, ToSchema)]

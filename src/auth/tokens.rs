@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::crypto::check_key_id;
 use super::principal::Role;
-use crate::config::AuthSettings;
+use crate::platform::config::AuthSettings;
+use crate::platform::crypto::check_key_id;
 
 const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 const MIN_SECRET_LEN: usize = 32;
@@ -187,7 +187,7 @@ pub fn digest(token: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Settings;
+    use crate::platform::config::Settings;
 
     fn keyring(kid: &str, secrets: &[(&str, &str)]) -> JwtKeyring {
         let settings = Settings::load_from(None, |_| None).unwrap().auth;

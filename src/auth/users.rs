@@ -8,14 +8,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AuthState;
-use super::audit::{self, Entry, Event};
-use super::client::RequestContext;
-use super::crypto::{FieldCipher, LookupHasher};
-use super::phone::Phone;
 use super::principal::Role;
 use super::sessions::{self, EndReason};
 use super::tokens::Subject;
-use crate::api::error::AppError;
+use crate::http::error::AppError;
+use crate::platform::audit::{self, Entry, Event};
+use crate::platform::client::RequestContext;
+use crate::platform::crypto::{FieldCipher, LookupHasher};
+use crate::platform::phone::Phone;
 
 macro_rules! select_user {
     ($filter:literal) => {

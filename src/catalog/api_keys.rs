@@ -10,9 +10,10 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use crate::api::error::AppError;
-use crate::auth::principal::bearer_token;
-use crate::startup::PrimaryDb;
+use crate::http::credentials::bearer_token;
+use crate::http::error::AppError;
+use crate::platform::db::PrimaryDb;
+use crate::platform::rate_limit::VerifiedKeys;
 
 const KEY_PREFIX: &str = "cpk_";
 
@@ -58,6 +59,7 @@ impl<S> FromRequestParts<S> for SellerAuth
 where
     S: Send + Sync,
     PrimaryDb: FromRef<S>,
+    VerifiedKeys: FromRef<S>,
 {
     type Rejection = AppError;
 
@@ -68,6 +70,7 @@ where
             return Err(AppError::Unauthorized("malformed Authorization header: expected Bearer <seller API key>"));
         }
         let PrimaryDb(db) = PrimaryDb::from_ref(state);
+        let verified = VerifiedKeys::from_ref(state);
         let row = sqlx::query(
             "SELECT k.id AS key_id, k.last_used_at < now() - interval '1 minute' OR k.last_used_at IS NULL AS stale,
                     s.id AS seller_id, s.external_id
@@ -76,8 +79,13 @@ where
         )
         .bind(digest(token))
         .fetch_optional(&db)
-        .await?
-        .ok_or(AppError::Unauthorized("invalid or revoked API key"))?;
+        .await?;
+        let Some(row) = row else {
+            verified.forget(token);
+            return Err(AppError::Unauthorized("invalid or revoked API key"));
+        };
+        // From now on the key's requests count against its own budget.
+        verified.accept(token);
         let auth = SellerAuth {
             seller_id: row.get("seller_id"),
             external_id: row.get("external_id"),

@@ -14,7 +14,7 @@ use serde_json::Value;
 use validator::{Validate, ValidationError};
 
 use super::sanitize::sanitize_html;
-use crate::api::error::{FieldError, field_errors};
+use crate::http::error::{FieldError, field_errors};
 
 /// Highest price accepted, in SAR: above it the value is a typo, not a part.
 pub const MAX_PRICE_SAR: i64 = 10_000_000;

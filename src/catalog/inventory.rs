@@ -17,10 +17,10 @@ use super::api_keys::SellerAuth;
 use super::feed::{FeedChange, RejectedLine, parse_line, parse_price, parse_value};
 use super::listings::{ListingView, listing_select, seller_listing};
 use super::store::{BatchOutcome, SellerChange, apply_changes};
-use crate::api::error::{AppError, ErrorEnvelope};
-use crate::api::extract::{AppJson, AppQuery, LimitedBody};
-use crate::api::pagination::{PageMeta, PageParams, Paginated};
-use crate::startup::PrimaryDb;
+use crate::http::error::{AppError, ErrorEnvelope};
+use crate::http::extract::{AppJson, AppQuery, LimitedBody};
+use crate::platform::db::PrimaryDb;
+use crate::platform::pagination::{PageMeta, PageParams, Paginated};
 
 /// Most records one sync request may carry.
 pub const MAX_RECORDS_PER_REQUEST: usize = 20_000;
@@ -175,11 +175,11 @@ fn check_count(count: usize) -> Result<(), AppError> {
 #[into_params(parameter_in = Query)]
 pub struct SellerListingsQuery {
     /// 1-based page number.
-    #[serde(default = "crate::api::pagination::first_page")]
+    #[serde(default = "crate::platform::pagination::first_page")]
     #[validate(range(min = 1, max = 10000, message = "must be between 1 and 10000"))]
     pub page: u32,
     /// Results per page, 1–100.
-    #[serde(default = "crate::api::pagination::default_limit")]
+    #[serde(default = "crate::platform::pagination::default_limit")]
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
     pub limit: u32,
     /// Only listings with this status.

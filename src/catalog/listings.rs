@@ -10,9 +10,9 @@ use sqlx::{PgExecutor, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::error::AppError;
-use crate::api::json::cached_json;
-use crate::startup::ReadDb;
+use crate::http::error::AppError;
+use crate::http::json::cached_json;
+use crate::platform::db::ReadDb;
 
 /// The columns of a listing view with the given fitment expression, then `$tail`.
 macro_rules! listing_select_with {
@@ -155,8 +155,8 @@ pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
     params(("id" = String, Path, description = "Listing id (UUID)")),
     responses(
         (status = 200, description = "The listing", body = ListingView),
-        (status = 400, description = "The id is not a UUID", body = crate::api::error::ErrorEnvelope),
-        (status = 404, description = "No such active listing", body = crate::api::error::ErrorEnvelope)
+        (status = 400, description = "The id is not a UUID", body = crate::http::error::ErrorEnvelope),
+        (status = 404, description = "No such active listing", body = crate::http::error::ErrorEnvelope)
     )
 )]
 pub async fn get_listing(

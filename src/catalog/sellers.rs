@@ -8,9 +8,9 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::error::{AppError, ErrorEnvelope};
-use crate::api::json::cached_json;
-use crate::startup::ReadDb;
+use crate::http::error::{AppError, ErrorEnvelope};
+use crate::http::json::cached_json;
+use crate::platform::db::ReadDb;
 
 /// A seller as shoppers see it.
 #[derive(Debug, Serialize, ToSchema)]

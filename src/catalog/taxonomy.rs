@@ -6,7 +6,7 @@ use cargoparts_analyzers::Vocabulary;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::json::cached_json;
+use crate::http::json::cached_json;
 
 /// A part category.
 #[derive(Debug, Serialize, ToSchema)]

@@ -23,7 +23,7 @@ use super::outbox;
 use super::reindex::{ReindexProgress, reindex};
 use super::service::SearchService;
 use super::updater::{BuildProgress, CatchUp, IndexUpdater};
-use crate::config::SearchSettings;
+use crate::platform::config::SearchSettings;
 
 /// How long a notification waits for companions before a batch is applied.
 const BATCH_WINDOW: Duration = Duration::from_millis(5);

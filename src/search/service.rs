@@ -25,8 +25,8 @@ use super::indexer::IndexerStatus;
 use super::query::{Filters, interchange_query, plans};
 use super::reindex::ReindexProgress;
 use super::schema::TIEBREAK;
-use crate::api::error::AppError;
-use crate::api::pagination::PageParams;
+use crate::http::error::AppError;
+use crate::platform::pagination::PageParams;
 
 /// Listings whose part numbers are read to find interchangeable numbers.
 const INTERCHANGE_SAMPLE: usize = 50;

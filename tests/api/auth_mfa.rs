@@ -1,6 +1,6 @@
 //! TOTP second factor: enrolment, sign-in step-up, replay, recovery codes.
 
-use cargoparts::auth::clock::Clock;
+use cargoparts::platform::clock::Clock;
 use chrono::Duration;
 use serde_json::{Value, json};
 

@@ -1,6 +1,6 @@
 //! Rate limits per route class, with and without Redis, and with Redis down.
 
-use cargoparts::config::{RateLimitRule, Settings};
+use cargoparts::platform::config::{RateLimitRule, Settings};
 use serde_json::{Value, json};
 
 use crate::auth_support::{AuthApp, PASSWORD, RedisRelay, spawn_auth_app_with, with_redis};

@@ -4,12 +4,12 @@
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
-use cargoparts::auth::clock::ManualClock;
-use cargoparts::auth::phone::Phone;
 use cargoparts::auth::principal::Role;
-use cargoparts::auth::sms::SmsSender;
 use cargoparts::auth::users;
-use cargoparts::config::Settings;
+use cargoparts::platform::clock::ManualClock;
+use cargoparts::platform::config::Settings;
+use cargoparts::platform::phone::Phone;
+use cargoparts::platform::sms::SmsSender;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio::io::copy_bidirectional;

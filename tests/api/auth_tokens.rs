@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cargoparts::startup::Application;
+use cargoparts::app::Application;
 use chrono::Duration;
 use secrecy::SecretString;
 use serde_json::{Value, json};

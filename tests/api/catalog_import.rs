@@ -1,9 +1,9 @@
 use std::io::Write;
 use std::process::Command;
 
-use cargoparts::catalog::demo_catalog::DemoCatalog;
 use cargoparts::catalog::feed::RejectedLine;
 use cargoparts::catalog::import::{self, ImportReport, RawLine};
+use cargoparts::cli::demo_catalog::DemoCatalog;
 use serde_json::json;
 use sqlx::PgPool;
 

@@ -3,9 +3,9 @@
 
 use std::sync::OnceLock;
 
+use cargoparts::app::Application;
 use cargoparts::catalog::api_keys;
-use cargoparts::config::Settings;
-use cargoparts::startup::Application;
+use cargoparts::platform::config::Settings;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -26,7 +26,7 @@ fn template_name() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| {
         let mut hasher = Sha256::new();
-        for migration in cargoparts::db::MIGRATOR.iter() {
+        for migration in cargoparts::platform::db::MIGRATOR.iter() {
             hasher.update(migration.version.to_le_bytes());
             hasher.update(&*migration.checksum);
         }
@@ -55,7 +55,7 @@ async fn ensure_template() {
         conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {wip} WITH (FORCE)"))).await.unwrap();
         conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {wip}"))).await.unwrap();
         let pool = PgPool::connect(&format!("{}/{wip}", server_url())).await.unwrap();
-        cargoparts::db::migrate(&pool).await.unwrap();
+        cargoparts::platform::db::migrate(&pool).await.unwrap();
         pool.close().await;
         conn.execute(sqlx::AssertSqlSafe(format!("ALTER DATABASE {wip} RENAME TO {name}"))).await.unwrap();
     }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cargoparts::catalog::demo_catalog::DemoCatalog;
 use cargoparts::catalog::import::{self, RawLine};
+use cargoparts::cli::demo_catalog::DemoCatalog;
 use cargoparts::search::generations::IndexRoot;
 use cargoparts::search::verify::verify;
 use serde_json::{Value, json};
@@ -258,8 +258,8 @@ async fn index_lag_is_reported_in_readiness_and_metrics() {
 
 #[tokio::test]
 async fn a_server_whose_unread_changes_were_pruned_rebuilds_instead_of_missing_them() {
+    use cargoparts::app::Application;
     use cargoparts::search::outbox;
-    use cargoparts::startup::Application;
 
     let db_name = crate::helpers::fresh_database().await;
     let dir = tempfile::tempdir().unwrap();

@@ -322,9 +322,9 @@ async fn a_sellers_changes_reach_search() {
 
 #[tokio::test]
 async fn a_restarted_server_resumes_from_its_watermark_and_misses_nothing_changed_meanwhile() {
-    use cargoparts::catalog::demo_catalog::DemoCatalog;
+    use cargoparts::app::Application;
     use cargoparts::catalog::import::{self, RawLine};
-    use cargoparts::startup::Application;
+    use cargoparts::cli::demo_catalog::DemoCatalog;
     use std::sync::atomic::Ordering;
 
     let db_name = crate::helpers::fresh_database().await;

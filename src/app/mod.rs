@@ -1,4 +1,13 @@
-//! Builds the application from its settings, binds it, and runs it until shutdown.
+//! The composition root: builds the application from its settings, mounts every
+//! module's routes, binds it, and runs it until shutdown.
+//!
+//! Nothing but `main`, the CLI and the tests imports this module: everything below
+//! it is handed what it needs through [`AppState`]'s substates.
+
+pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod router;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,25 +18,19 @@ use axum::extract::FromRef;
 use metrics_exporter_prometheus::PrometheusHandle;
 use redis::aio::ConnectionManager;
 use secrecy::ExposeSecret;
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::api;
 use crate::auth::AuthState;
 use crate::catalog::taxonomy::TaxonomyState;
-use crate::config::Settings;
-use crate::db;
+use crate::http::rate_limit::RateLimits;
+use crate::platform::client::TrustedProxies;
+use crate::platform::config::Settings;
+use crate::platform::db::{self, PrimaryDb, ReadDb};
+use crate::platform::rate_limit::{RateLimiter, VerifiedKeys};
+use crate::platform::redis::SharedStore;
 use crate::search::generations::IndexRoot;
 use crate::search::indexer::Indexer;
 use crate::search::service::SearchService;
-
-/// The primary database: writes, and reads that must see them.
-#[derive(Clone)]
-pub struct PrimaryDb(pub PgPool);
-
-/// The database for read-only public queries: the replica when configured.
-#[derive(Clone)]
-pub struct ReadDb(pub PgPool);
 
 /// Everything handlers share; each takes only the part it needs.
 #[derive(Clone, FromRef)]
@@ -40,6 +43,9 @@ pub struct AppState {
     pub taxonomy: TaxonomyState,
     pub search: SearchService,
     pub auth: AuthState,
+    pub proxies: TrustedProxies,
+    pub verified_keys: VerifiedKeys,
+    pub rate_limits: RateLimits,
 }
 
 impl AppState {
@@ -57,16 +63,24 @@ impl AppState {
         };
         let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         let search = SearchService::open(IndexRoot::new(&settings.search.index_dir), concurrency)?;
-        let auth = AuthState::from_settings(&settings, redis.clone())?;
+        let shared = redis.clone().map(|connection| SharedStore::new(connection, &settings.redis.key_prefix));
+        let limiter = RateLimiter::new(shared.clone(), settings.rate_limit.clone());
+        let auth = AuthState::from_settings(&settings, shared, limiter.clone())?;
+        let proxies = TrustedProxies(settings.http.trusted_proxies.clone().into());
+        let verified_keys = VerifiedKeys::default();
+        let rate_limits = RateLimits { limiter, proxies: proxies.clone(), verified_keys: verified_keys.clone() };
         Ok(AppState {
             settings: Arc::new(settings),
             db: PrimaryDb(primary),
             read_db: ReadDb(read),
             redis,
-            metrics: api::metrics::recorder(),
+            metrics: crate::platform::telemetry::recorder(),
             taxonomy: TaxonomyState::builtin(),
             search,
             auth,
+            proxies,
+            verified_keys,
+            rate_limits,
         })
     }
 }
@@ -123,7 +137,7 @@ impl Application {
     /// Serves until `shutdown` completes, then lets requests in flight finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Application { listener, state, mut indexer } = self;
-        let router = api::router(state);
+        let router = router::router(state);
         tracing::info!(address = %listener.local_addr()?, "listening");
         // The peer address is the client address for rate limits and the audit log.
         let service = router.into_make_service_with_connect_info::<SocketAddr>();

@@ -7,15 +7,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::generations::ReindexRefused;
-use super::reindex::{ReindexStatus, reindex};
-use super::service::SearchService;
-use crate::api::error::{AppError, ErrorEnvelope};
 use crate::auth::AuthState;
-use crate::auth::audit::{self, Entry, Event};
-use crate::auth::client::RequestContext;
 use crate::auth::principal::AdminUser;
-use crate::startup::PrimaryDb;
+use crate::http::error::{AppError, ErrorEnvelope};
+use crate::platform::audit::{self, Entry, Event};
+use crate::platform::client::RequestContext;
+use crate::platform::db::PrimaryDb;
+use crate::search::generations::ReindexRefused;
+use crate::search::reindex::{ReindexStatus, reindex};
+use crate::search::service::SearchService;
 
 /// Starts rebuilding the index into a new generation. Searches go on meanwhile on the
 /// live index, which keeps taking sellers' changes; the new generation replaces it

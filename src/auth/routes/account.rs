@@ -13,22 +13,23 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::{Validate, ValidateEmail};
 
-use crate::api::error::{AppError, ErrorEnvelope, FieldError};
-use crate::api::extract::AppJson;
 use crate::auth::AuthState;
-use crate::auth::audit::{self, Entry, Event};
-use crate::auth::client::RequestContext;
 use crate::auth::login::{self, LoginResponse};
 use crate::auth::passwords;
-use crate::auth::phone::Phone;
 use crate::auth::principal::{AuthUser, Role};
-use crate::auth::rate_limit::{Decision, LimitClass};
 use crate::auth::sessions::{self, EndReason, TokenResponse};
 use crate::auth::users::{self, UserRecord, UserView};
 use crate::catalog::api_keys;
 use crate::catalog::feed::{canonical_city, single_line};
-use crate::db::is_constraint_violation;
-use crate::startup::PrimaryDb;
+use crate::http::error::{AppError, ErrorEnvelope, FieldError};
+use crate::http::extract::AppJson;
+use crate::http::rate_limit;
+use crate::platform::audit::{self, Entry, Event};
+use crate::platform::client::RequestContext;
+use crate::platform::db::PrimaryDb;
+use crate::platform::db::is_constraint_violation;
+use crate::platform::phone::Phone;
+use crate::platform::rate_limit::{Decision, LimitClass};
 
 /// A new account.
 ///
@@ -377,7 +378,7 @@ pub async fn login(
     let response = login::finish(&db, &auth, &user, "password", &context).await?;
     let response = Json(response).into_response();
     Ok(match decision {
-        Some(decision) => decision.attach(response),
+        Some(decision) => rate_limit::attach(decision, response),
         None => response,
     })
 }

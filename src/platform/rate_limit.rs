@@ -11,41 +11,32 @@
 //! - `auth`: credential endpoints (register, login, codes), per route and client
 //!   address; login also counts per account inside its handler.
 //! - `public`: everything else under `/api/v1`, per client address.
-//! - `seller_sync`: requests carrying a seller API key, per key.
+//! - `seller_sync`: requests carrying a seller API key already proven valid, per key.
+//!   An unverified credential never chooses its bucket: a key counts as its own only
+//!   once the sync API has accepted it ([`VerifiedKeys`]), so inventing keys buys nothing.
 //!
 //! When Redis is configured but down: `auth` fails closed (503), because a limit
 //! that stops counting is an invitation to guess passwords; the other classes fail
 //! open onto the in-process windows, so reads keep being served.
 //!
-//! Responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
-//! `X-RateLimit-Reset` (seconds until the window ends); a 429 adds `Retry-After`.
+//! The in-process windows live in a bounded cache (moka): O(1) per request, and a
+//! flood of new addresses evicts old windows instead of growing memory or making any
+//! request scan the rest. The middleware that applies all this is `http::rate_limit`.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use utoipa_axum::router::OpenApiRouter;
 
-use super::AuthState;
-use super::client::{client_ip, peer_ip};
-use super::principal::bearer_token;
-use super::shared_store::SharedStore;
-use crate::api::error::AppError;
-use crate::config::{RateLimitRule, RateLimitSettings};
-use crate::startup::AppState;
+use super::config::{RateLimitRule, RateLimitSettings};
+use super::redis::SharedStore;
 
-pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
-pub const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
-pub const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
-
-/// In-process windows kept before expired ones are swept.
-const SWEEP_AT: usize = 10_000;
+/// In-process windows kept at most; past it the least used are evicted.
+const LOCAL_WINDOWS_MAX: u64 = 100_000;
+/// Accepted seller keys remembered, and for how long.
+const VERIFIED_KEYS_MAX: u64 = 50_000;
+const VERIFIED_KEY_TTL: Duration = Duration::from_secs(300);
 /// Seconds between two warnings that Redis is down, so an outage does not flood logs.
 const WARN_EVERY_SECS: u64 = 10;
 
@@ -111,27 +102,25 @@ impl Decision {
         }
     }
 
-    /// `Ok` when allowed, otherwise the 429 to answer.
-    pub fn check(self) -> Result<Decision, AppError> {
+    /// `Ok` when allowed, otherwise the refusal to answer.
+    pub fn check(self) -> Result<Decision, LimitError> {
         if self.allowed {
             Ok(self)
         } else {
-            Err(AppError::RateLimited { limit: self.limit, retry_after_secs: self.reset_secs })
+            Err(LimitError::Exceeded { limit: self.limit, retry_after_secs: self.reset_secs })
         }
     }
+}
 
-    pub fn write_headers(&self, headers: &mut HeaderMap) {
-        headers.insert(LIMIT, HeaderValue::from(self.limit));
-        headers.insert(REMAINING, HeaderValue::from(self.remaining));
-        headers.insert(RESET, HeaderValue::from(self.reset_secs));
-    }
-
-    /// Hands a handler's own decision (e.g. per account) to the middleware, which
-    /// reports the tighter of it and the per-address one.
-    pub fn attach(self, mut response: Response) -> Response {
-        response.extensions_mut().insert(self);
-        response
-    }
+/// Why a request may not go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    /// The budget is used up; the client may retry after `retry_after_secs`.
+    #[error("too many requests; retry in {retry_after_secs} seconds")]
+    Exceeded { limit: u32, retry_after_secs: u64 },
+    /// The shared counters cannot be reached and the class fails closed.
+    #[error("rate limiter unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Counts requests against the configured budgets.
@@ -149,7 +138,7 @@ impl RateLimiter {
     }
 
     /// Counts one request under `key`; `None` when the class is turned off.
-    pub async fn hit(&self, class: LimitClass, key: &str) -> Result<Option<Decision>, AppError> {
+    pub async fn hit(&self, class: LimitClass, key: &str) -> Result<Option<Decision>, LimitError> {
         let rule = class.rule(&self.rules);
         if rule.limit == 0 {
             return Ok(None);
@@ -168,7 +157,7 @@ impl RateLimiter {
             Ok((count, ttl_ms)) => Ok(Some(Decision::new(rule, count, Duration::from_millis(ttl_ms)))),
             Err(error) if class.fails_closed() => {
                 self.warn_down(&error.0, "refusing credential requests");
-                Err(AppError::Unavailable(format!("rate limiter: {error}")))
+                Err(LimitError::Unavailable(error.to_string()))
             }
             Err(error) => {
                 self.warn_down(&error.0, "counting in process");
@@ -188,79 +177,87 @@ impl RateLimiter {
     }
 }
 
-#[derive(Default)]
+/// Fixed windows kept in process, at most [`LOCAL_WINDOWS_MAX`] of them.
 struct LocalWindows {
-    windows: Mutex<HashMap<String, (u64, Instant)>>,
+    windows: moka::sync::Cache<String, Arc<Window>>,
+}
+
+struct Window {
+    length: Duration,
+    /// Requests counted, and when the window ends.
+    state: Mutex<(u64, Instant)>,
+}
+
+/// Each window is dropped when it ends, so only live windows take memory.
+struct EndsWithWindow;
+
+impl moka::Expiry<String, Arc<Window>> for EndsWithWindow {
+    fn expire_after_create(&self, _key: &String, window: &Arc<Window>, _created_at: Instant) -> Option<Duration> {
+        Some(window.length)
+    }
+}
+
+impl Default for LocalWindows {
+    fn default() -> LocalWindows {
+        LocalWindows {
+            windows: moka::sync::Cache::builder().max_capacity(LOCAL_WINDOWS_MAX).expire_after(EndsWithWindow).build(),
+        }
+    }
 }
 
 impl LocalWindows {
-    fn hit(&self, key: &str, rule: RateLimitRule, window: Duration) -> Decision {
+    fn hit(&self, key: &str, rule: RateLimitRule, length: Duration) -> Decision {
         let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, (_, ends)| *ends > now);
+        let window =
+            self.windows.get_with_by_ref(key, || Arc::new(Window { length, state: Mutex::new((0, now + length)) }));
+        let mut state = window.state.lock().unwrap_or_else(|e| e.into_inner());
+        // Expiry is lazy: a window past its end may still be handed out once.
+        if state.1 <= now {
+            *state = (0, now + length);
         }
-        let entry = windows.entry(key.to_string()).or_insert((0, now + window));
-        if entry.1 <= now {
-            *entry = (0, now + window);
-        }
-        entry.0 += 1;
-        Decision::new(rule, entry.0, entry.1 - now)
+        state.0 += 1;
+        Decision::new(rule, state.0, state.1 - now)
     }
 }
 
-/// Which budget the requests of a router count against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouteClass {
-    /// Credential endpoints: per route and client address.
-    Credentials,
-    /// Everything else: per seller API key when one is presented, else per address.
-    Api,
-}
-
+/// Seller API keys the sync API has accepted recently, by the digest of the key.
+///
+/// Only a key found here is counted in a bucket of its own; any other credential is
+/// counted against its address's public budget. Entries are only a routing hint for
+/// the limiter: the request is still authenticated against the database.
 #[derive(Clone)]
-struct Policy {
-    class: RouteClass,
-    auth: AuthState,
+pub struct VerifiedKeys {
+    keys: moka::sync::Cache<[u8; 16], ()>,
 }
 
-/// `router` with every request counted against the budget of `class`.
-pub fn limited(router: OpenApiRouter<AppState>, state: &AppState, class: RouteClass) -> OpenApiRouter<AppState> {
-    let policy = Policy { class, auth: state.auth.clone() };
-    router.layer(axum::middleware::from_fn_with_state(policy, enforce))
-}
-
-async fn enforce(State(policy): State<Policy>, request: Request, next: Next) -> Response {
-    let ip = client_ip(peer_ip(request.extensions()), request.headers(), &policy.auth.trusted_proxies)
-        .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
-    let (class, key) = match policy.class {
-        RouteClass::Credentials => {
-            let route =
-                request.extensions().get::<MatchedPath>().map_or_else(|| request.uri().path(), MatchedPath::as_str);
-            (LimitClass::Auth, format!("auth:{route}:ip:{ip}"))
+impl Default for VerifiedKeys {
+    fn default() -> VerifiedKeys {
+        VerifiedKeys {
+            keys: moka::sync::Cache::builder().max_capacity(VERIFIED_KEYS_MAX).time_to_live(VERIFIED_KEY_TTL).build(),
         }
-        RouteClass::Api => match bearer_token(request.headers()).filter(|t| t.starts_with("cpk_")) {
-            Some(api_key) => {
-                let digest = hex::encode(&Sha256::digest(api_key.as_bytes())[..16]);
-                (LimitClass::SellerSync, format!("seller_sync:key:{digest}"))
-            }
-            None => (LimitClass::Public, format!("public:ip:{ip}")),
-        },
-    };
-    let decision = match policy.auth.limiter.hit(class, &key).await {
-        Ok(Some(decision)) => decision,
-        Ok(None) => return next.run(request).await,
-        Err(error) => return error.into_response(),
-    };
-    if let Err(refusal) = decision.check() {
-        return refusal.into_response();
     }
-    let mut response = next.run(request).await;
-    let decision = response.extensions_mut().remove::<Decision>().map_or(decision, |inner| decision.tighter(inner));
-    if !response.headers().contains_key(LIMIT) {
-        decision.write_headers(response.headers_mut());
+}
+
+impl VerifiedKeys {
+    /// The short digest a key is known by here and in its bucket's name.
+    pub fn digest(secret: &str) -> [u8; 16] {
+        let full = Sha256::digest(secret.as_bytes());
+        let mut short = [0u8; 16];
+        short.copy_from_slice(&full[..16]);
+        short
     }
-    response
+
+    pub fn accept(&self, secret: &str) {
+        self.keys.insert(Self::digest(secret), ());
+    }
+
+    pub fn forget(&self, secret: &str) {
+        self.keys.invalidate(&Self::digest(secret));
+    }
+
+    pub fn contains(&self, secret: &str) -> bool {
+        self.keys.contains_key(&Self::digest(secret))
+    }
 }
 
 #[cfg(test)]
@@ -288,7 +285,7 @@ mod tests {
         assert!(!sixth.allowed);
         assert_eq!(sixth.remaining, 0);
         match sixth.check() {
-            Err(AppError::RateLimited { limit: 5, retry_after_secs }) => assert!(retry_after_secs > 0),
+            Err(LimitError::Exceeded { limit: 5, retry_after_secs }) => assert!(retry_after_secs > 0),
             other => panic!("unexpected {other:?}"),
         }
         let other_key = limiter.hit(LimitClass::Auth, "k2").await.unwrap().unwrap();
@@ -310,6 +307,27 @@ mod tests {
         assert!(windows.hit("k", rule, Duration::ZERO).allowed);
         assert!(windows.hit("j", rule, Duration::from_secs(60)).allowed);
         assert!(!windows.hit("j", rule, Duration::from_secs(60)).allowed);
+    }
+
+    #[test]
+    fn windows_stay_bounded_under_a_flood_of_new_keys() {
+        let windows = LocalWindows::default();
+        let rule = RateLimitRule { limit: 5, window_secs: 60 };
+        for i in 0..(LOCAL_WINDOWS_MAX + 5_000) {
+            windows.hit(&format!("public:ip:{i}"), rule, Duration::from_secs(60));
+        }
+        windows.windows.run_pending_tasks();
+        assert!(windows.windows.entry_count() <= LOCAL_WINDOWS_MAX, "{}", windows.windows.entry_count());
+    }
+
+    #[test]
+    fn only_accepted_keys_are_known() {
+        let verified = VerifiedKeys::default();
+        assert!(!verified.contains("cpk_a"));
+        verified.accept("cpk_a");
+        assert!(verified.contains("cpk_a") && !verified.contains("cpk_b"));
+        verified.forget("cpk_a");
+        assert!(!verified.contains("cpk_a"));
     }
 
     #[test]

@@ -10,16 +10,16 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::account::current_account;
-use crate::api::error::{AppError, ErrorEnvelope};
-use crate::api::extract::AppJson;
 use crate::auth::AuthState;
-use crate::auth::audit::{self, Entry, Event};
-use crate::auth::client::RequestContext;
 use crate::auth::mfa::{self, Enrolment, Factor};
 use crate::auth::principal::AuthUser;
 use crate::auth::sessions::{self, EndReason, TokenResponse};
 use crate::auth::users;
-use crate::startup::PrimaryDb;
+use crate::http::error::{AppError, ErrorEnvelope};
+use crate::http::extract::AppJson;
+use crate::platform::audit::{self, Entry, Event};
+use crate::platform::client::RequestContext;
+use crate::platform::db::PrimaryDb;
 
 /// The answer to a second-factor challenge.
 #[derive(Deserialize, Validate, ToSchema)]

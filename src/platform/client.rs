@@ -5,16 +5,15 @@
 //! first address that is not one is the client. Entries left of it were written by
 //! the client itself and could say anything, so they are never believed.
 
+use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap};
 use ipnet::IpNet;
-
-use super::AuthState;
-use crate::api::error::AppError;
 
 /// Longest user agent kept; the audit log's column has the same limit.
 const USER_AGENT_MAX: usize = 512;
@@ -54,6 +53,10 @@ pub fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
     extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
 }
 
+/// The proxies whose `X-Forwarded-For` is believed (`http.trusted_proxies`).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Arc<[IpNet]>);
+
 /// Where a request came from, for rate limits and the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
@@ -80,13 +83,13 @@ impl RequestContext {
 impl<S> FromRequestParts<S> for RequestContext
 where
     S: Send + Sync,
-    AuthState: FromRef<S>,
+    TrustedProxies: FromRef<S>,
 {
-    type Rejection = AppError;
+    type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = AuthState::from_ref(state);
-        Ok(RequestContext::of(parts, &auth.trusted_proxies))
+        let TrustedProxies(proxies) = TrustedProxies::from_ref(state);
+        Ok(RequestContext::of(parts, &proxies))
     }
 }
 

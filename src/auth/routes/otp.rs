@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::api::error::{AppError, ErrorEnvelope};
-use crate::api::extract::AppJson;
 use crate::auth::AuthState;
-use crate::auth::client::RequestContext;
 use crate::auth::login::{self, LoginResponse};
 use crate::auth::otp;
-use crate::auth::phone::Phone;
-use crate::startup::PrimaryDb;
+use crate::http::error::{AppError, ErrorEnvelope};
+use crate::http::extract::AppJson;
+use crate::platform::client::RequestContext;
+use crate::platform::db::PrimaryDb;
+use crate::platform::phone::Phone;
 
 /// A phone number to send a sign-in code to.
 #[derive(Deserialize, Validate, ToSchema)]

@@ -9,7 +9,15 @@ use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
-use crate::config::DatabaseSettings;
+use super::config::DatabaseSettings;
+
+/// The primary database: writes, and reads that must see them.
+#[derive(Clone)]
+pub struct PrimaryDb(pub PgPool);
+
+/// The database for read-only public queries: the replica when configured.
+#[derive(Clone)]
+pub struct ReadDb(pub PgPool);
 
 /// The migrations compiled into the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");

@@ -1,12 +1,6 @@
-//! The HTTP API: router assembly, the error envelope, extractors and middleware.
-
-pub mod error;
-pub mod extract;
-pub mod health;
-pub mod json;
-pub mod metrics;
-pub mod openapi;
-pub mod pagination;
+//! The whole HTTP surface: every module's routes mounted under `/api/v1`, each under
+//! its rate-limit class, then the layers every request passes (request id, tracing,
+//! security headers, CORS, compression, timeout).
 
 use std::time::Duration;
 
@@ -29,9 +23,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable};
 
-use crate::config::Settings;
-use crate::startup::AppState;
-use error::AppError;
+use super::{AppState, health, metrics, openapi};
+use crate::http::error::AppError;
+use crate::http::rate_limit::{self as rate_limit, RouteClass, limited};
+use crate::platform::config::Settings;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const API_VERSION: HeaderName = HeaderName::from_static("x-api-version");
@@ -39,24 +34,18 @@ const API_VERSION: HeaderName = HeaderName::from_static("x-api-version");
 /// The whole HTTP surface of the service.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
+    let limits = &state.rate_limits;
     let (api, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(
             "/api/v1",
-            crate::auth::rate_limit::limited(
-                crate::catalog::router(settings.http.inventory_body_limit_bytes).merge(crate::search::router()),
-                &state,
-                crate::auth::rate_limit::RouteClass::Api,
+            limited(
+                crate::catalog::routes(settings.http.inventory_body_limit_bytes).merge(crate::search::routes()),
+                limits,
+                RouteClass::Api,
             ),
         )
-        .nest("/api/v1", crate::auth::router(&state))
-        .nest(
-            "/api/v1",
-            crate::auth::rate_limit::limited(
-                crate::search::admin_router(),
-                &state,
-                crate::auth::rate_limit::RouteClass::Api,
-            ),
-        )
+        .nest("/api/v1", crate::auth::routes(limits))
+        .nest("/api/v1", limited(crate::search::admin_routes(), limits, RouteClass::Api))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();
@@ -68,7 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(crate::platform::telemetry::track))
         .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
         .layer(
             ServiceBuilder::new()
@@ -84,7 +73,7 @@ pub fn router(state: AppState) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
-                .layer(crate::auth::headers::security_headers())
+                .layer(crate::platform::headers::security_headers())
                 .layer(cors(&settings))
                 .layer(CompressionLayer::new())
                 .layer(RequestDecompressionLayer::new())
@@ -108,9 +97,9 @@ fn cors(settings: &Settings) -> CorsLayer {
         .expose_headers([
             REQUEST_ID,
             API_VERSION,
-            crate::auth::rate_limit::LIMIT,
-            crate::auth::rate_limit::REMAINING,
-            crate::auth::rate_limit::RESET,
+            rate_limit::LIMIT,
+            rate_limit::REMAINING,
+            rate_limit::RESET,
             header::RETRY_AFTER,
         ])
         .max_age(Duration::from_secs(3600))

@@ -1,6 +1,8 @@
 //! The command line: `serve`, `migrate`, `import`, `seed`, `reindex`, `index verify`,
 //! `seller create-key`, `user set-role`.
 
+pub mod demo_catalog;
+
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -11,15 +13,15 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
+use crate::app::{Application, shutdown_signal};
 use crate::catalog::api_keys;
 use crate::catalog::feed::RejectedLine;
 use crate::catalog::import::{self, ImportReport, RawLine};
-use crate::config::Settings;
-use crate::db;
+use crate::platform::config::Settings;
+use crate::platform::db;
 use crate::search::generations::IndexRoot;
 use crate::search::reindex::{ReindexPhase, ReindexProgress, reindex};
 use crate::search::verify::verify;
-use crate::startup::{Application, shutdown_signal};
 
 /// Rejected lines printed on the terminal before the rest go only to `--rejects`.
 const REJECTS_SHOWN: u64 = 20;
@@ -248,7 +250,7 @@ async fn import_pool(settings: &Settings) -> anyhow::Result<PgPool> {
 async fn seed_demo(pool: &PgPool, listings: usize, sellers: usize, seed: u64) -> anyhow::Result<()> {
     let progress = progress_bar(Some(listings as u64));
     let counter = progress.clone();
-    let lines = crate::catalog::demo_catalog::DemoCatalog::new(listings, sellers.max(1), seed).map(move |record| {
+    let lines = demo_catalog::DemoCatalog::new(listings, sellers.max(1), seed).map(move |record| {
         counter.inc(1);
         Ok(RawLine::Bytes(serde_json::to_vec(&record).expect("a JSON value serializes")))
     });

@@ -15,16 +15,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::api::error::{AppError, ErrorEnvelope};
-use crate::api::extract::AppJson;
 use crate::auth::AuthState;
-use crate::auth::audit::{self, Entry, Event};
-use crate::auth::client::RequestContext;
 use crate::auth::principal::SellerUser;
 use crate::catalog::api_keys;
 use crate::catalog::feed::single_line;
 use crate::catalog::taxonomy::ListOf;
-use crate::startup::PrimaryDb;
+use crate::http::error::{AppError, ErrorEnvelope};
+use crate::http::extract::AppJson;
+use crate::platform::audit::{self, Entry, Event};
+use crate::platform::client::RequestContext;
+use crate::platform::db::PrimaryDb;
 
 /// Active keys one seller may hold: enough for every system they run, few enough
 /// that a leaked account cannot mint keys without bound.

@@ -13,11 +13,11 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use super::query::Filters;
-use super::service::{SearchRequest, SearchService, Sort, Understood};
-use crate::api::error::{AppError, ErrorEnvelope, FieldError};
-use crate::api::extract::AppQuery;
-use crate::api::pagination::{PageMeta, PageParams};
+use crate::http::error::{AppError, ErrorEnvelope, FieldError};
+use crate::http::extract::AppQuery;
+use crate::platform::pagination::{PageMeta, PageParams};
+use crate::search::query::Filters;
+use crate::search::service::{SearchRequest, SearchService, Sort, Understood};
 
 /// Longest query searched; longer input (a pasted description) is cut, not refused.
 const MAX_QUERY_CHARS: usize = 256;
@@ -67,11 +67,11 @@ pub struct SearchParams {
     #[validate(custom(function = sort_name))]
     pub sort: Option<String>,
     /// 1-based page.
-    #[serde(default = "crate::api::pagination::first_page")]
+    #[serde(default = "crate::platform::pagination::first_page")]
     #[validate(range(min = 1, max = 10000, message = "must be between 1 and 10000"))]
     pub page: u32,
     /// Results per page, 1–100.
-    #[serde(default = "crate::api::pagination::default_limit")]
+    #[serde(default = "crate::platform::pagination::default_limit")]
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
     pub limit: u32,
 }
@@ -355,11 +355,12 @@ pub async fn suggest(
     if data.len() < params.limit && prefix.len() >= 3 && prefix.bytes().any(|b| b.is_ascii_digit()) {
         let wanted = params.limit - data.len();
         let index = service.index.load_full();
-        let numbers =
-            tokio::task::spawn_blocking(move || super::suggest::part_numbers_with_prefix(&index, &prefix, wanted))
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?
-                .map_err(|e| AppError::Internal(e.into()))?;
+        let numbers = tokio::task::spawn_blocking(move || {
+            crate::search::suggest::part_numbers_with_prefix(&index, &prefix, wanted)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(e.into()))?;
         data.extend(numbers.into_iter().map(|n| Suggestion { text: n.to_uppercase(), kind: "part_number", value: n }));
     }
     Ok(Json(Suggestions { data }))

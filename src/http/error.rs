@@ -3,6 +3,9 @@
 //! Every failure leaves the service as `{"error": {"code", "message", "details"}}` with a
 //! stable `code` clients can branch on. Server-side failures are logged with their cause
 //! inside the request's span and answered with a generic message, never the cause.
+//!
+//! Domain modules never build this type: their errors implement [`ErrorCode`], which
+//! says what kind of failure each is, and convert here through one `From`.
 
 use axum::Json;
 use axum::http::{StatusCode, header};
@@ -10,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+
+use crate::platform::rate_limit::LimitError;
 
 /// A field that failed validation and why.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -57,8 +62,61 @@ pub enum AppError {
     RateLimited { limit: u32, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A domain error, placed by its [`ErrorCode`].
+    #[error("{message}")]
+    Coded { kind: ErrorKind, message: String, fields: Vec<FieldError>, cause: Option<String> },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// The kinds of failure the API tells apart; each has one status and one stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Input broke a rule; the failing fields are named.
+    Validation,
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    /// The resource is not in a state that allows the operation.
+    InvalidState,
+    /// A dependency is down or saturated; the client may retry.
+    Unavailable,
+    Internal,
+}
+
+/// Places a domain error in the API, as Meilisearch's `ErrorCode` does: the error
+/// says what kind of failure it is, the envelope says how that looks on the wire.
+pub trait ErrorCode: std::error::Error {
+    fn kind(&self) -> ErrorKind;
+
+    /// The fields that failed, for [`ErrorKind::Validation`].
+    fn fields(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+impl<E: ErrorCode> From<E> for AppError {
+    fn from(error: E) -> AppError {
+        let kind = error.kind();
+        let fields = error.fields();
+        if kind == ErrorKind::Validation && !fields.is_empty() {
+            return AppError::Validation(fields);
+        }
+        // The cause of a server-side failure is logged, never answered.
+        let cause = matches!(kind, ErrorKind::Internal | ErrorKind::Unavailable).then(|| format!("{error:#}"));
+        AppError::Coded { kind, message: error.to_string(), fields, cause }
+    }
+}
+
+impl From<LimitError> for AppError {
+    fn from(error: LimitError) -> AppError {
+        match error {
+            LimitError::Exceeded { limit, retry_after_secs } => AppError::RateLimited { limit, retry_after_secs },
+            LimitError::Unavailable(cause) => AppError::Unavailable(format!("rate limiter: {cause}")),
+        }
+    }
 }
 
 /// The body of an error response.
@@ -101,6 +159,17 @@ impl AppError {
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+            AppError::Coded { kind, .. } => match kind {
+                ErrorKind::Validation => (StatusCode::BAD_REQUEST, "VALIDATION_FAILED"),
+                ErrorKind::BadRequest => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+                ErrorKind::Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+                ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+                ErrorKind::NotFound => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+                ErrorKind::Conflict => (StatusCode::CONFLICT, "CONFLICT"),
+                ErrorKind::InvalidState => (StatusCode::CONFLICT, "INVALID_STATE"),
+                ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
+                ErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+            },
         }
     }
 
@@ -125,6 +194,13 @@ impl AppError {
             }
             AppError::Internal(_) => ("internal error".to_string(), Value::Null),
             AppError::Unavailable(_) => ("service temporarily unavailable".to_string(), Value::Null),
+            AppError::Coded { kind: ErrorKind::Internal, .. } => ("internal error".to_string(), Value::Null),
+            AppError::Coded { kind: ErrorKind::Unavailable, .. } => {
+                ("service temporarily unavailable".to_string(), Value::Null)
+            }
+            AppError::Coded { message, fields, .. } if !fields.is_empty() => {
+                (message.clone(), serde_json::json!(fields))
+            }
             other => (other.to_string(), Value::Null),
         }
     }
@@ -146,6 +222,12 @@ impl IntoResponse for AppError {
         match &self {
             AppError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             AppError::Unavailable(cause) => tracing::warn!(%cause, "service unavailable"),
+            AppError::Coded { kind: ErrorKind::Internal, cause: Some(cause), .. } => {
+                tracing::error!(error = %cause, "request failed")
+            }
+            AppError::Coded { kind: ErrorKind::Unavailable, cause: Some(cause), .. } => {
+                tracing::warn!(%cause, "service unavailable")
+            }
             _ => {}
         }
         let (message, details) = self.message_and_details();

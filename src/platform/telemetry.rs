@@ -1,15 +1,31 @@
-//! Prometheus metrics: request counts and latency by route and status.
+//! Structured logging (readable on a terminal, JSON for log collectors) and the
+//! Prometheus recorder with the per-request metrics.
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-
-use crate::startup::AppState;
-use axum::http::header::CONTENT_TYPE;
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::MakeWriterExt;
+
+use super::config::{LogFormat, LogSettings};
+
+/// Installs the global subscriber; logs go to stderr so command output stays clean.
+pub fn init(settings: &LogSettings) {
+    let filter = EnvFilter::try_new(&settings.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr.with_max_level(tracing::Level::TRACE));
+    let result = match settings.format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+    // A second call (tests building several apps) keeps the first subscriber.
+    drop(result);
+}
 
 const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
@@ -47,14 +63,4 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
     response
-}
-
-/// The metrics in Prometheus' text format. The index gauges (lag, documents, reindex
-/// progress) are read at scrape time, so they are never staler than the scrape.
-pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
-    super::health::search_readiness(&state).await.record_metrics();
-    let reindex = state.search.reindex.status();
-    metrics::gauge!("search_reindex_listings_total").set(reindex.listings_total as f64);
-    metrics::gauge!("search_reindex_listings_indexed").set(reindex.listings_indexed as f64);
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

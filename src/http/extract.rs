@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use validator::Validate;
 
 use super::error::{AppError, FieldError, field_errors};
-use crate::config::Settings;
+use crate::platform::config::Settings;
 
 /// A JSON body, deserialized and validated, with field-level errors.
 pub struct AppJson<T>(pub T);

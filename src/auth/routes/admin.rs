@@ -11,26 +11,26 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::api::error::{AppError, ErrorEnvelope};
-use crate::api::extract::AppQuery;
-use crate::api::pagination::{PageMeta, PageParams, Paginated};
 use crate::auth::AuthState;
-use crate::auth::audit::{self, Entry, Event};
-use crate::auth::client::RequestContext;
 use crate::auth::principal::AdminUser;
 use crate::auth::sessions::{self, EndReason};
-use crate::startup::PrimaryDb;
+use crate::http::error::{AppError, ErrorEnvelope};
+use crate::http::extract::AppQuery;
+use crate::platform::audit::{self, Entry, Event};
+use crate::platform::client::RequestContext;
+use crate::platform::db::PrimaryDb;
+use crate::platform::pagination::{PageMeta, PageParams, Paginated};
 
 /// Filters and page of the audit log.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditLogQuery {
     /// 1-based page number.
-    #[serde(default = "crate::api::pagination::first_page")]
+    #[serde(default = "crate::platform::pagination::first_page")]
     #[validate(range(min = 1, max = 10000, message = "must be between 1 and 10000"))]
     pub page: u32,
     /// Entries per page, 1–100.
-    #[serde(default = "crate::api::pagination::default_limit")]
+    #[serde(default = "crate::platform::pagination::default_limit")]
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
     pub limit: u32,
     /// Only this event, e.g. `login.failed`.

@@ -1,0 +1,19 @@
+//! What every module may use and none owns: configuration, database pools, Redis,
+//! the clock, the client address, rate limiting, security headers, the audit log,
+//! encryption at rest, phone numbers, money, pagination and telemetry.
+//!
+//! Nothing here knows about HTTP responses or any domain module.
+
+pub mod audit;
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod headers;
+pub mod pagination;
+pub mod phone;
+pub mod rate_limit;
+pub mod redis;
+pub mod sms;
+pub mod telemetry;
