@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::tokens::JwtKeyring;
-use crate::platform::config::AuthSettings;
+use crate::platform::config::{AuthSettings, Environment};
 use crate::platform::crypto::{FieldCipher, LookupHasher, check_key_id};
 
 const DEV_KEY_ID: &str = "dev";
@@ -31,6 +31,20 @@ pub struct Keys {
 }
 
 impl Keys {
+    /// The keys of `settings`; in production a missing key stops the service, since
+    /// the development keys are published with the source.
+    pub fn for_environment(settings: &AuthSettings, env: Environment) -> anyhow::Result<Keys> {
+        if env.is_production() {
+            let missing = missing_keys(settings);
+            anyhow::ensure!(
+                missing.is_empty(),
+                "CARGOPARTS_ENV=production needs its own keys; missing: {}",
+                missing.join(", ")
+            );
+        }
+        Keys::from_settings(settings)
+    }
+
     pub fn from_settings(settings: &AuthSettings) -> anyhow::Result<Keys> {
         let mut development = Vec::new();
 
@@ -120,6 +134,32 @@ fn active_id(
     }
 }
 
+/// The key settings a production instance lacks, by the names operators set.
+fn missing_keys(settings: &AuthSettings) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if settings.jwt_keys.is_empty() {
+        missing.push("CARGOPARTS__AUTH__JWT_KEYS__<ID>");
+    }
+    if settings.encryption_keys.is_empty() {
+        missing.push("CARGOPARTS__AUTH__ENCRYPTION_KEYS__<ID>");
+    }
+    if settings.hmac_key.is_none() {
+        missing.push("CARGOPARTS__AUTH__HMAC_KEY");
+    }
+    // The published keys, configured by hand, are no better than none.
+    if settings.jwt_keys.values().any(|k| k.expose_secret().as_bytes() == DEV_JWT_SECRET) {
+        missing.push("CARGOPARTS__AUTH__JWT_KEYS__<ID> (the development secret is published)");
+    }
+    let dev_encryption = STANDARD.encode(DEV_ENCRYPTION_KEY);
+    if settings.encryption_keys.values().any(|k| k.expose_secret().trim() == dev_encryption) {
+        missing.push("CARGOPARTS__AUTH__ENCRYPTION_KEYS__<ID> (the development key is published)");
+    }
+    if settings.hmac_key.as_ref().is_some_and(|k| k.expose_secret().as_bytes() == DEV_HMAC_KEY) {
+        missing.push("CARGOPARTS__AUTH__HMAC_KEY (the development key is published)");
+    }
+    missing
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +182,23 @@ mod tests {
         settings.allow_development_keys = false;
         let err = Keys::from_settings(&settings).err().unwrap().to_string();
         assert!(err.contains("jwt, encryption, hmac"), "{err}");
+    }
+
+    #[test]
+    fn production_names_every_missing_key_and_refuses_the_published_ones() {
+        let settings = settings_with(&[]);
+        let err = Keys::for_environment(&settings, Environment::Production).err().unwrap().to_string();
+        for name in ["JWT_KEYS", "ENCRYPTION_KEYS", "HMAC_KEY"] {
+            assert!(err.contains(&format!("CARGOPARTS__AUTH__{name}")), "{err}");
+        }
+        let mut published = settings.clone();
+        let dev_secret = String::from_utf8(DEV_JWT_SECRET.to_vec()).unwrap();
+        published.jwt_keys.insert("k1".into(), SecretString::from(dev_secret));
+        published.encryption_keys.insert("e1".into(), SecretString::from(STANDARD.encode(DEV_ENCRYPTION_KEY)));
+        published.hmac_key = Some(SecretString::from(String::from_utf8(DEV_HMAC_KEY.to_vec()).unwrap()));
+        let err = Keys::for_environment(&published, Environment::Production).err().unwrap().to_string();
+        assert_eq!(err.matches("is published").count(), 3, "{err}");
+        assert!(Keys::for_environment(&settings, Environment::Development).is_ok());
     }
 
     #[test]

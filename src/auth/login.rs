@@ -5,10 +5,10 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use super::AuthState;
+use super::error::AuthError;
 use super::mfa::{self, MfaChallenge};
 use super::sessions::{self, TokenResponse};
 use super::users::UserRecord;
-use crate::http::error::AppError;
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
 
@@ -28,7 +28,7 @@ pub async fn finish(
     user: &UserRecord,
     first_factor: &'static str,
     context: &RequestContext,
-) -> Result<LoginResponse, AppError> {
+) -> Result<LoginResponse, AuthError> {
     let mut tx = db.begin().await?;
     let response = if user.mfa_enabled {
         LoginResponse::MfaRequired(mfa::open_challenge(&mut tx, auth, user.id, first_factor).await?)

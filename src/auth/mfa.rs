@@ -18,9 +18,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AuthState;
+use super::error::AuthError;
 use super::tokens::{self, CHALLENGE_PREFIX};
 use super::users::UserRecord;
-use crate::http::error::AppError;
 
 /// Recovery codes issued at a time.
 pub const RECOVERY_CODE_COUNT: usize = 10;
@@ -55,8 +55,8 @@ pub struct Enrolment {
     pub qr_code: String,
 }
 
-fn totp(secret: Vec<u8>) -> Result<Totp, AppError> {
-    Builder::new().with_secret(secret).build().map_err(|e| AppError::Internal(anyhow::anyhow!("building TOTP: {e}")))
+fn totp(secret: Vec<u8>) -> Result<Totp, AuthError> {
+    Builder::new().with_secret(secret).build().map_err(|e| AuthError::Internal(anyhow::anyhow!("building TOTP: {e}")))
 }
 
 fn secret_context(user_id: Uuid) -> Vec<u8> {
@@ -72,7 +72,7 @@ pub async fn start_enrolment(
     conn: &mut PgConnection,
     auth: &AuthState,
     user: &UserRecord,
-) -> Result<Enrolment, AppError> {
+) -> Result<Enrolment, AuthError> {
     let secret = Secret::generate();
     let account = user.display_login(&auth.keys.cipher)?.replace(':', " ");
     let presented = Builder::new()
@@ -80,9 +80,9 @@ pub async fn start_enrolment(
         .with_issuer(Some(auth.settings.totp_issuer.replace(':', " ")))
         .with_account_name(account)
         .build()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("building TOTP: {e}")))?;
-    let otpauth_url = presented.to_url().map_err(|e| AppError::Internal(anyhow::anyhow!("TOTP URL: {e}")))?;
-    let qr_png = presented.to_qr_png().map_err(|e| AppError::Internal(anyhow::anyhow!("TOTP QR code: {e}")))?;
+        .map_err(|e| AuthError::Internal(anyhow::anyhow!("building TOTP: {e}")))?;
+    let otpauth_url = presented.to_url().map_err(|e| AuthError::Internal(anyhow::anyhow!("TOTP URL: {e}")))?;
+    let qr_png = presented.to_qr_png().map_err(|e| AuthError::Internal(anyhow::anyhow!("TOTP QR code: {e}")))?;
     let sealed = auth.keys.cipher.seal(secret.as_bytes(), &secret_context(user.id));
     // A confirmed authenticator is never replaced here: the WHERE makes the upsert a
     // no-op, which the row count reports.
@@ -100,8 +100,8 @@ pub async fn start_enrolment(
     .await?
     .rows_affected();
     if written == 0 {
-        return Err(AppError::Conflict(
-            "two-factor authentication is already on; turn it off first to change authenticator".into(),
+        return Err(AuthError::Conflict(
+            "two-factor authentication is already on; turn it off first to change authenticator",
         ));
     }
     Ok(Enrolment {
@@ -117,7 +117,7 @@ pub async fn confirm_enrolment(
     auth: &AuthState,
     user_id: Uuid,
     code: &str,
-) -> Result<Vec<String>, AppError> {
+) -> Result<Vec<String>, AuthError> {
     let now = auth.clock.now();
     let row = sqlx::query(
         "SELECT secret_encrypted, confirmed_at IS NOT NULL AS confirmed
@@ -126,16 +126,16 @@ pub async fn confirm_enrolment(
     .bind(user_id)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| AppError::Conflict("no authenticator enrolment in progress; start one first".into()))?;
+    .ok_or_else(|| AuthError::Conflict("no authenticator enrolment in progress; start one first"))?;
     if row.try_get::<bool, _>("confirmed")? {
-        return Err(AppError::Conflict("two-factor authentication is already on".into()));
+        return Err(AuthError::Conflict("two-factor authentication is already on"));
     }
     let sealed: String = row.try_get("secret_encrypted")?;
     let secret = auth.keys.cipher.open(&sealed, &secret_context(user_id))?;
     let totp = totp(secret)?;
     let step = totp_code(code)
         .and_then(|digits| totp.check(&digits, unix_seconds(now)))
-        .ok_or_else(|| AppError::invalid("code", "is not the code your authenticator shows"))?;
+        .ok_or_else(|| AuthError::invalid("code", "is not the code your authenticator shows"))?;
     sqlx::query("UPDATE user_totp SET confirmed_at = $2, last_used_step = $3 WHERE user_id = $1")
         .bind(user_id)
         .bind(now)
@@ -146,7 +146,7 @@ pub async fn confirm_enrolment(
 }
 
 /// Turns two-factor authentication off.
-pub async fn disable(conn: &mut PgConnection, user_id: Uuid) -> Result<(), AppError> {
+pub async fn disable(conn: &mut PgConnection, user_id: Uuid) -> Result<(), AuthError> {
     sqlx::query("DELETE FROM user_totp WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(conn).await?;
     Ok(())
@@ -158,7 +158,7 @@ pub async fn replace_recovery_codes(
     auth: &AuthState,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Vec<String>, AppError> {
+) -> Result<Vec<String>, AuthError> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
     let codes: Vec<String> = (0..RECOVERY_CODE_COUNT).map(|_| new_recovery_code()).collect();
     let hashes: Vec<Vec<u8>> =
@@ -182,7 +182,7 @@ pub async fn check_second_factor(
     auth: &AuthState,
     user_id: Uuid,
     code: &str,
-) -> Result<Option<Factor>, AppError> {
+) -> Result<Option<Factor>, AuthError> {
     let now = auth.clock.now();
     if let Some(digits) = totp_code(code) {
         let Some(row) = sqlx::query(
@@ -252,7 +252,7 @@ pub async fn open_challenge(
     auth: &AuthState,
     user_id: Uuid,
     first_factor: &'static str,
-) -> Result<MfaChallenge, AppError> {
+) -> Result<MfaChallenge, AuthError> {
     let now = auth.clock.now();
     let ttl = i64::try_from(auth.settings.mfa_challenge_ttl_secs).map_err(anyhow::Error::from)?;
     let (token, digest) = tokens::new_opaque_token(CHALLENGE_PREFIX);
@@ -288,7 +288,7 @@ pub async fn find_challenge(
     conn: &mut PgConnection,
     auth: &AuthState,
     token: &str,
-) -> Result<Option<OpenChallenge>, AppError> {
+) -> Result<Option<OpenChallenge>, AuthError> {
     if !token.starts_with(CHALLENGE_PREFIX) || token.len() > 128 {
         return Ok(None);
     }
@@ -318,7 +318,7 @@ pub async fn settle_challenge(
     auth: &AuthState,
     id: Uuid,
     passed: bool,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     let update = if passed {
         sqlx::query("UPDATE mfa_challenges SET used_at = $2 WHERE id = $1").bind(id).bind(auth.clock.now())
     } else {

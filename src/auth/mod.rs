@@ -5,6 +5,7 @@
 //! `docs/security.md` describes the token formats, the key rotation procedure and
 //! what happens when Redis is down.
 
+pub mod error;
 pub mod keys;
 pub mod login;
 pub mod mfa;
@@ -14,6 +15,7 @@ pub mod principal;
 pub mod revocation;
 pub mod routes;
 pub mod sessions;
+pub mod store;
 pub mod tokens;
 pub mod users;
 
@@ -23,7 +25,7 @@ use crate::platform::clock::{Clock, SystemClock};
 use crate::platform::config::{AuthSettings, Settings};
 use crate::platform::rate_limit::RateLimiter;
 use crate::platform::redis::SharedStore;
-use crate::platform::sms::{LogSmsSender, SmsSender};
+use crate::platform::sms::{self, SmsSender};
 use keys::Keys;
 use revocation::Revocations;
 
@@ -47,14 +49,14 @@ impl AuthState {
         shared: Option<SharedStore>,
         limiter: RateLimiter,
     ) -> anyhow::Result<AuthState> {
-        let keys = Keys::from_settings(&settings.auth)?;
+        let keys = Keys::for_environment(&settings.auth, settings.env)?;
         keys.warn_if_development();
         Ok(AuthState {
             settings: Arc::new(settings.auth.clone()),
             keys: Arc::new(keys),
             revocations: Revocations::new(shared),
             limiter,
-            sms: Arc::new(LogSmsSender),
+            sms: sms::default_sender(settings.env),
             clock: Arc::new(SystemClock),
         })
     }

@@ -12,13 +12,14 @@ use sqlx::{PgPool, Row};
 use subtle::ConstantTimeEq;
 
 use super::AuthState;
+use super::error::AuthError;
 use super::users::{self, UserRecord};
-use crate::http::error::AppError;
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
 use crate::platform::phone::Phone;
+use crate::platform::rate_limit::LimitError;
 
-const INVALID: AppError = AppError::Unauthorized("invalid or expired code");
+const INVALID: AuthError = AuthError::Unauthenticated("invalid or expired code");
 
 fn new_code() -> String {
     format!("{:06}", rand::rng().random_range(0..1_000_000u32))
@@ -36,7 +37,7 @@ fn message(code: &str, minutes: u64) -> String {
 }
 
 /// Issues a code for `phone` and sends it if the number has an account.
-pub async fn request(db: &PgPool, auth: &AuthState, phone: &Phone, context: &RequestContext) -> Result<(), AppError> {
+pub async fn request(db: &PgPool, auth: &AuthState, phone: &Phone, context: &RequestContext) -> Result<(), AuthError> {
     let now = auth.clock.now();
     let phone_hash = users::phone_hash(&auth.keys.lookup, phone);
     let hour_ago = now - Duration::hours(1);
@@ -58,10 +59,10 @@ pub async fn request(db: &PgPool, auth: &AuthState, phone: &Phone, context: &Req
     if sent >= i64::from(max) {
         let oldest: Option<DateTime<Utc>> = recent.try_get("oldest")?;
         let frees_at = oldest.unwrap_or(now) + Duration::hours(1);
-        return Err(AppError::RateLimited {
+        return Err(AuthError::Limited(LimitError::Exceeded {
             limit: max,
             retry_after_secs: u64::try_from((frees_at - now).num_seconds().max(1)).unwrap_or(1),
-        });
+        }));
     }
     let code = new_code();
     let ttl_secs = auth.settings.otp_ttl_secs;
@@ -81,7 +82,7 @@ pub async fn request(db: &PgPool, auth: &AuthState, phone: &Phone, context: &Req
     if user.is_some() {
         auth.sms.send(phone, &message(&code, ttl_secs.div_ceil(60))).await.map_err(|error| {
             tracing::error!(error = ?error, to = %phone.masked(), "sending a login code failed");
-            AppError::Unavailable("SMS delivery failed".into())
+            AuthError::Unavailable("SMS delivery failed".into())
         })?;
     }
     Ok(())
@@ -94,7 +95,7 @@ pub async fn verify(
     phone: &Phone,
     code: &str,
     context: &RequestContext,
-) -> Result<UserRecord, AppError> {
+) -> Result<UserRecord, AuthError> {
     let now = auth.clock.now();
     let phone_hash = users::phone_hash(&auth.keys.lookup, phone);
     let mut tx = db.begin().await?;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::http::error::AppError;
+use super::error::AuthError;
 use crate::platform::redis::SharedStore;
 
 /// Entries kept in process before expired ones are swept.
@@ -55,7 +55,7 @@ impl Revocations {
     }
 
     /// Whether `jti` was revoked; an error when that cannot be known.
-    pub async fn is_revoked(&self, jti: Uuid, now: DateTime<Utc>) -> Result<bool, AppError> {
+    pub async fn is_revoked(&self, jti: Uuid, now: DateTime<Utc>) -> Result<bool, AuthError> {
         {
             let local = self.local.lock().unwrap_or_else(|e| e.into_inner());
             if local.get(&jti).is_some_and(|until| *until > now) {
@@ -69,7 +69,7 @@ impl Revocations {
         shared
             .query::<bool>(&command)
             .await
-            .map_err(|error| AppError::Unavailable(format!("token revocation list: {error}")))
+            .map_err(|error| AuthError::Unavailable(format!("token revocation list: {error}")))
     }
 }
 

@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AuthState;
+use super::error::AuthError;
 use super::tokens::{self, REFRESH_PREFIX, Subject};
 use super::users;
-use crate::http::error::AppError;
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
 
@@ -60,7 +60,7 @@ pub async fn start(
     auth: &AuthState,
     subject: Subject,
     context: &RequestContext,
-) -> Result<TokenResponse, AppError> {
+) -> Result<TokenResponse, AuthError> {
     let now = auth.clock.now();
     let session_id = Uuid::new_v4();
     sqlx::query(
@@ -83,7 +83,7 @@ async fn insert_refresh_token(
     auth: &AuthState,
     session_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<String, AppError> {
+) -> Result<String, AuthError> {
     let (token, digest) = tokens::new_opaque_token(REFRESH_PREFIX);
     let lifetime = Duration::seconds(i64::try_from(auth.settings.refresh_token_ttl_secs).map_err(anyhow::Error::from)?);
     sqlx::query(
@@ -116,8 +116,8 @@ pub async fn rotate(
     auth: &AuthState,
     presented: &str,
     context: &RequestContext,
-) -> Result<TokenResponse, AppError> {
-    const INVALID: AppError = AppError::Unauthorized("invalid or expired refresh token");
+) -> Result<TokenResponse, AuthError> {
+    const INVALID: AuthError = AuthError::Unauthenticated("invalid or expired refresh token");
     if !presented.starts_with(REFRESH_PREFIX) || presented.len() > 128 {
         return Err(INVALID);
     }
@@ -143,7 +143,7 @@ pub async fn rotate(
     let revoked_at: Option<DateTime<Utc>> = row.try_get("revoked_at")?;
 
     if revoked_at.is_some() {
-        return Err(AppError::Unauthorized("this session has ended; sign in again"));
+        return Err(AuthError::Unauthenticated("this session has ended; sign in again"));
     }
     if used_at.is_some() {
         end_in(&mut tx, session_id, EndReason::RefreshReuse, now).await?;
@@ -157,7 +157,9 @@ pub async fn rotate(
         .await?;
         tx.commit().await?;
         tracing::warn!(%user_id, %session_id, "refresh token reused: session revoked");
-        return Err(AppError::Unauthorized("refresh token already used; the session has been ended, sign in again"));
+        return Err(AuthError::Unauthenticated(
+            "refresh token already used; the session has been ended, sign in again",
+        ));
     }
     if expires_at <= now {
         return Err(INVALID);
@@ -168,14 +170,15 @@ pub async fn rotate(
         .execute(&mut *tx)
         .await?;
     // The role or seller link may have changed since the session began.
-    let user = users::by_id(&mut *tx, user_id).await?.ok_or(AppError::Unauthorized("the account no longer exists"))?;
+    let user =
+        users::by_id(&mut *tx, user_id).await?.ok_or(AuthError::Unauthenticated("the account no longer exists"))?;
     let refresh_token = insert_refresh_token(&mut tx, auth, session_id, now).await?;
     tx.commit().await?;
     Ok(token_response(auth, user.subject(), session_id, refresh_token, now))
 }
 
 /// Ends one session, e.g. on logout.
-pub async fn end(db: &PgPool, session_id: Uuid, reason: EndReason, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn end(db: &PgPool, session_id: Uuid, reason: EndReason, now: DateTime<Utc>) -> Result<(), AuthError> {
     let mut conn = db.acquire().await?;
     end_in(&mut conn, session_id, reason, now).await
 }
@@ -185,7 +188,7 @@ async fn end_in(
     session_id: Uuid,
     reason: EndReason,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     sqlx::query(
         "UPDATE auth_sessions SET revoked_at = $2, revoked_reason = $3
           WHERE id = $1 AND revoked_at IS NULL",
@@ -205,7 +208,7 @@ pub async fn end_all(
     keep: Option<Uuid>,
     reason: EndReason,
     now: DateTime<Utc>,
-) -> Result<u64, AppError> {
+) -> Result<u64, AuthError> {
     let result = sqlx::query(
         "UPDATE auth_sessions SET revoked_at = $3, revoked_reason = $4
           WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2",

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AuthState;
+use super::error::AuthError;
 use super::principal::Role;
 use super::sessions::{self, EndReason};
 use super::tokens::Subject;
-use crate::http::error::AppError;
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
 use crate::platform::crypto::{FieldCipher, LookupHasher};
@@ -45,7 +45,7 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
-    fn from_row(row: &PgRow) -> Result<UserRecord, AppError> {
+    fn from_row(row: &PgRow) -> Result<UserRecord, AuthError> {
         Ok(UserRecord {
             id: row.try_get("id")?,
             email: row.try_get("email")?,
@@ -64,7 +64,7 @@ impl UserRecord {
     }
 
     /// The phone number, opened from its sealed form.
-    pub fn phone(&self, cipher: &FieldCipher) -> Result<Option<Phone>, AppError> {
+    pub fn phone(&self, cipher: &FieldCipher) -> Result<Option<Phone>, AuthError> {
         let Some(sealed) = &self.phone_encrypted else {
             return Ok(None);
         };
@@ -74,7 +74,7 @@ impl UserRecord {
     }
 
     /// What authenticator apps show the account as.
-    pub fn display_login(&self, cipher: &FieldCipher) -> Result<String, AppError> {
+    pub fn display_login(&self, cipher: &FieldCipher) -> Result<String, AuthError> {
         match (&self.email, self.phone(cipher)?) {
             (Some(email), _) => Ok(email.clone()),
             (None, Some(phone)) => Ok(phone.as_str().to_string()),
@@ -82,7 +82,7 @@ impl UserRecord {
         }
     }
 
-    pub fn view(&self, auth: &AuthState) -> Result<UserView, AppError> {
+    pub fn view(&self, auth: &AuthState) -> Result<UserView, AuthError> {
         Ok(UserView {
             id: self.id,
             email: self.email.clone(),
@@ -125,17 +125,17 @@ pub fn phone_hash(lookup: &LookupHasher, phone: &Phone) -> Vec<u8> {
     lookup.hash("phone", &[phone.as_str().as_bytes()])
 }
 
-pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRecord>, AppError> {
+pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRecord>, AuthError> {
     let row = sqlx::query(select_user!("u.id = $1")).bind(id).fetch_optional(db).await?;
     row.as_ref().map(UserRecord::from_row).transpose()
 }
 
-pub async fn by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRecord>, AppError> {
+pub async fn by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRecord>, AuthError> {
     let row = sqlx::query(select_user!("u.email = $1")).bind(email).fetch_optional(db).await?;
     row.as_ref().map(UserRecord::from_row).transpose()
 }
 
-pub async fn by_phone_hash(db: impl PgExecutor<'_>, hash: &[u8]) -> Result<Option<UserRecord>, AppError> {
+pub async fn by_phone_hash(db: impl PgExecutor<'_>, hash: &[u8]) -> Result<Option<UserRecord>, AuthError> {
     let row = sqlx::query(select_user!("u.phone_hash = $1")).bind(hash).fetch_optional(db).await?;
     row.as_ref().map(UserRecord::from_row).transpose()
 }

@@ -81,9 +81,28 @@ pub enum ErrorKind {
     Conflict,
     /// The resource is not in a state that allows the operation.
     InvalidState,
+    /// A budget is used up; the client may retry after `retry_after_secs`.
+    RateLimited {
+        limit: u32,
+        retry_after_secs: u64,
+    },
+    /// The work took longer than it may.
+    Timeout,
     /// A dependency is down or saturated; the client may retry.
     Unavailable,
     Internal,
+}
+
+impl ErrorKind {
+    /// The kind of a database failure: saturation and statement timeouts are the
+    /// client's to retry, anything else is ours.
+    pub fn of_database(error: &sqlx::Error) -> ErrorKind {
+        match error {
+            sqlx::Error::PoolTimedOut => ErrorKind::Unavailable,
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => ErrorKind::Timeout,
+            _ => ErrorKind::Internal,
+        }
+    }
 }
 
 /// Places a domain error in the API, as Meilisearch's `ErrorCode` does: the error
@@ -101,8 +120,13 @@ impl<E: ErrorCode> From<E> for AppError {
     fn from(error: E) -> AppError {
         let kind = error.kind();
         let fields = error.fields();
-        if kind == ErrorKind::Validation && !fields.is_empty() {
-            return AppError::Validation(fields);
+        match kind {
+            ErrorKind::Validation if !fields.is_empty() => return AppError::Validation(fields),
+            ErrorKind::RateLimited { limit, retry_after_secs } => {
+                return AppError::RateLimited { limit, retry_after_secs };
+            }
+            ErrorKind::Timeout => return AppError::Timeout,
+            _ => {}
         }
         // The cause of a server-side failure is logged, never answered.
         let cause = matches!(kind, ErrorKind::Internal | ErrorKind::Unavailable).then(|| format!("{error:#}"));
@@ -167,6 +191,8 @@ impl AppError {
                 ErrorKind::NotFound => (StatusCode::NOT_FOUND, "NOT_FOUND"),
                 ErrorKind::Conflict => (StatusCode::CONFLICT, "CONFLICT"),
                 ErrorKind::InvalidState => (StatusCode::CONFLICT, "INVALID_STATE"),
+                ErrorKind::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+                ErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
                 ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
                 ErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
             },
@@ -208,9 +234,9 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> AppError {
-        match &err {
-            sqlx::Error::PoolTimedOut => AppError::Unavailable("database pool exhausted".into()),
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => AppError::Timeout,
+        match ErrorKind::of_database(&err) {
+            ErrorKind::Unavailable => AppError::Unavailable("database pool exhausted".into()),
+            ErrorKind::Timeout => AppError::Timeout,
             _ => AppError::Internal(anyhow::Error::new(err)),
         }
     }

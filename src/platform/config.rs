@@ -16,6 +16,8 @@ use serde::Deserialize;
 /// Everything the service can be told at start-up.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
+    /// `CARGOPARTS_ENV`: what the instance is for, which decides what it may start without.
+    pub env: Environment,
     pub database: DatabaseSettings,
     #[serde(default)]
     pub redis: RedisSettings,
@@ -24,6 +26,24 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
+}
+
+/// What an instance is for.
+///
+/// Development starts on a bare machine: published keys, messages written to the log.
+/// Production refuses all of that and stops at start-up, naming what is missing.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+impl Environment {
+    pub fn is_production(self) -> bool {
+        self == Environment::Production
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,6 +186,8 @@ pub struct RateLimitRule {
 }
 
 const DEFAULTS: &str = r#"
+env = "development"
+
 [database]
 url = "postgres://postgres@127.0.0.1:5432/cargoparts"
 max_connections = 16
@@ -238,6 +260,7 @@ impl Settings {
                 .try_parsing(true),
         );
         let overrides = [
+            ("env", "CARGOPARTS_ENV"),
             ("database.url", "DATABASE_URL"),
             ("database.read_url", "DATABASE_READ_URL"),
             ("redis.url", "REDIS_URL"),

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::{Validate, ValidateEmail};
 
+use super::extract::LeavingUser;
 use crate::auth::AuthState;
 use crate::auth::login::{self, LoginResponse};
 use crate::auth::passwords;
@@ -357,6 +358,19 @@ pub async fn login(
         Login::Email(email) => users::by_email(&db, email).await?,
         Login::Phone(phone) => users::by_phone_hash(&db, &users::phone_hash(&auth.keys.lookup, phone)).await?,
     };
+    // An account reached by email and by phone has one budget: counted by its id as
+    // well, so alternating the two does not double the guesses.
+    let decision = match &user {
+        Some(user) => {
+            let own = auth.limiter.hit(LimitClass::Auth, &format!("auth:login:user:{}", user.id)).await?;
+            let own = own.map(Decision::check).transpose()?;
+            match (decision, own) {
+                (Some(a), Some(b)) => Some(a.tighter(b)),
+                (a, b) => a.or(b),
+            }
+        }
+        None => decision,
+    };
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let matches = passwords::verify(body.password, stored).await?;
     let user = match user {
@@ -430,7 +444,7 @@ pub async fn refresh(
 pub async fn logout(
     State(auth): State<AuthState>,
     State(PrimaryDb(db)): State<PrimaryDb>,
-    user: AuthUser,
+    LeavingUser(user): LeavingUser,
     context: RequestContext,
 ) -> Result<StatusCode, AppError> {
     let now = auth.clock.now();

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod extract;
 pub mod mfa;
 pub mod otp;
 pub mod seller_keys;
