@@ -17,7 +17,10 @@ RUN apt-get update \
 COPY --from=build /src/target/release/cargoparts /usr/local/bin/cargoparts
 USER cargoparts
 WORKDIR /var/lib/cargoparts
-ENV CARGOPARTS_BIND=0.0.0.0:8080 \
+# Production refuses development keys: give it CARGOPARTS__AUTH__{JWT_KEYS__<ID>,
+# ENCRYPTION_KEYS__<ID>,HMAC_KEY} (docs/security.md).
+ENV CARGOPARTS_ENV=production \
+    CARGOPARTS_BIND=0.0.0.0:8080 \
     CARGOPARTS_INDEX_DIR=/var/lib/cargoparts/index \
     CARGOPARTS_LOG_FORMAT=json
 EXPOSE 8080

@@ -21,6 +21,7 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::auth::AuthState;
+use crate::auth::keys::Keys;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::http::rate_limit::RateLimits;
 use crate::platform::client::TrustedProxies;
@@ -52,6 +53,8 @@ impl AppState {
     /// Connects to PostgreSQL (creating and migrating the database when needed) and
     /// Redis, and opens the search index.
     pub async fn connect(settings: Settings) -> anyhow::Result<AppState> {
+        // Keys first: an instance that may not start says so before touching anything.
+        let keys = Keys::for_environment(&settings.auth, settings.env)?;
         let primary = db::prepare(&settings.database).await?;
         let read = match &settings.database.read_url {
             Some(url) => db::pool(&settings.database, url)?,
@@ -65,7 +68,7 @@ impl AppState {
         let search = SearchService::open(IndexRoot::new(&settings.search.index_dir), concurrency)?;
         let shared = redis.clone().map(|connection| SharedStore::new(connection, &settings.redis.key_prefix));
         let limiter = RateLimiter::new(shared.clone(), settings.rate_limit.clone());
-        let auth = AuthState::from_settings(&settings, shared, limiter.clone())?;
+        let auth = AuthState::new(&settings, keys, shared, limiter.clone());
         let proxies = TrustedProxies(settings.http.trusted_proxies.clone().into());
         let verified_keys = VerifiedKeys::default();
         let rate_limits = RateLimits { limiter, proxies: proxies.clone(), verified_keys: verified_keys.clone() };

@@ -43,21 +43,16 @@ pub struct AuthState {
 }
 
 impl AuthState {
-    /// Builds the auth state from the settings; fails on unusable keys.
-    pub fn from_settings(
-        settings: &Settings,
-        shared: Option<SharedStore>,
-        limiter: RateLimiter,
-    ) -> anyhow::Result<AuthState> {
-        let keys = Keys::for_environment(&settings.auth, settings.env)?;
+    /// The auth state over keys already checked for the environment.
+    pub fn new(settings: &Settings, keys: Keys, shared: Option<SharedStore>, limiter: RateLimiter) -> AuthState {
         keys.warn_if_development();
-        Ok(AuthState {
+        AuthState {
             settings: Arc::new(settings.auth.clone()),
             keys: Arc::new(keys),
             revocations: Revocations::new(shared),
             limiter,
             sms: sms::default_sender(settings.env),
             clock: Arc::new(SystemClock),
-        })
+        }
     }
 }

@@ -30,13 +30,29 @@ pub struct StoreDown(pub String);
 pub struct SharedStore {
     connection: ConnectionManager,
     prefix: Arc<str>,
+    breaker: Breaker,
+}
+
+/// Remembers a failure for [`COOL_DOWN`], so callers meanwhile get "down" at once.
+#[derive(Clone, Default)]
+struct Breaker {
     /// Unix milliseconds until which the store counts as down without asking.
     down_until_ms: Arc<AtomicU64>,
 }
 
+impl Breaker {
+    fn is_open(&self, now_ms: u64) -> bool {
+        now_ms < self.down_until_ms.load(Ordering::Relaxed)
+    }
+
+    fn trip(&self, now_ms: u64) {
+        self.down_until_ms.store(now_ms + COOL_DOWN.as_millis() as u64, Ordering::Relaxed);
+    }
+}
+
 impl SharedStore {
     pub fn new(connection: ConnectionManager, prefix: &str) -> SharedStore {
-        SharedStore { connection, prefix: prefix.into(), down_until_ms: Arc::default() }
+        SharedStore { connection, prefix: prefix.into(), breaker: Breaker::default() }
     }
 
     /// The full key for `name`.
@@ -45,9 +61,7 @@ impl SharedStore {
     }
 
     pub async fn query<T: FromRedisValue>(&self, command: &Cmd) -> Result<T, StoreDown> {
-        let now = now_ms();
-        let down_until = self.down_until_ms.load(Ordering::Relaxed);
-        if now < down_until {
+        if self.breaker.is_open(now_ms()) {
             return Err(StoreDown("marked down after a recent failure".into()));
         }
         let mut connection = self.connection.clone();
@@ -57,7 +71,7 @@ impl SharedStore {
             Ok(Err(error)) => StoreDown(error.to_string()),
             Err(_) => StoreDown(format!("no answer within {} ms", BUDGET.as_millis())),
         };
-        self.down_until_ms.store(now_ms() + COOL_DOWN.as_millis() as u64, Ordering::Relaxed);
+        self.breaker.trip(now_ms());
         Err(failure)
     }
 }
@@ -69,4 +83,19 @@ fn is_outage(error: &redis::RedisError) -> bool {
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_answers_for_the_cool_down_then_lets_a_call_through() {
+        let breaker = Breaker::default();
+        assert!(!breaker.is_open(1_000));
+        breaker.trip(1_000);
+        assert!(breaker.is_open(1_001));
+        assert!(breaker.is_open(1_000 + COOL_DOWN.as_millis() as u64 - 1));
+        assert!(!breaker.is_open(1_000 + COOL_DOWN.as_millis() as u64));
+    }
 }

@@ -153,7 +153,12 @@ impl TestApp {
     /// Another server on this app's database with its own index directory, as a
     /// second replica behind a load balancer would be.
     pub async fn spawn_replica(&self) -> TestApp {
-        start_app(self.db_name.clone(), false, |_| {}, |_| {}).await
+        self.spawn_replica_with(|_| {}).await
+    }
+
+    /// A replica whose settings `adjust` changed (another environment, other keys).
+    pub async fn spawn_replica_with(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        start_app(self.db_name.clone(), false, adjust, |_| {}).await
     }
 
     /// The server's readiness answer.

@@ -18,3 +18,4 @@ mod index_lifecycle;
 mod inventory_sync;
 mod public_read;
 mod search;
+mod security;
