@@ -16,7 +16,9 @@
 
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
+use crate::known_words::KnownWords;
 use crate::light_stemmer::strip_prefixes;
 use crate::normalizer::normalize;
 use crate::part_number::compact;
@@ -107,8 +109,10 @@ struct Spelling {
 }
 
 /// The compiled vocabulary.
+// `pub` in a private module: the light stemmer's public filter names it in
+// the type of its tokenizer.
 #[derive(Debug)]
-pub(crate) struct Lexicon {
+pub struct Lexicon {
     entries: Vec<Entry>,
     by_first_word: HashMap<String, Vec<usize>>,
     /// Runs that start a phrase, with the phrases they start.
@@ -147,6 +151,13 @@ const MIN_SPLIT_PART_CHARS: usize = 2;
 const MIN_AFTER_CLITIC_CHARS: usize = 2;
 
 impl Lexicon {
+    /// The lexicon of the built-in vocabulary, compiled on first use and
+    /// shared by every analyzer after that.
+    pub(crate) fn builtin() -> &'static Arc<Lexicon> {
+        static BUILTIN: OnceLock<Arc<Lexicon>> = OnceLock::new();
+        BUILTIN.get_or_init(|| Arc::new(Lexicon::build(Vocabulary::builtin())))
+    }
+
     /// Compiles `vocabulary`: every term, spelling and display name.
     pub(crate) fn build(vocabulary: &Vocabulary) -> Lexicon {
         let mut phrases: Vec<(Vec<String>, Target)> = Vec::new();
@@ -278,19 +289,6 @@ impl Lexicon {
         }
 
         Lexicon { entries, by_first_word, by_first_run, first_runs, known, spellings, deletions, long_spellings, codes }
-    }
-
-    /// Whether `word` (normalized) is a word of some vocabulary phrase, or the
-    /// light stem of one.
-    pub(crate) fn is_known(&self, word: &str) -> bool {
-        self.known.contains_key(word)
-    }
-
-    /// Whether `code` (compacted) is a vocabulary name written in Latin
-    /// letters and digits: a make or model such as `f150`, `cx9` or `rav4`,
-    /// or a phrase with a digit typed without its spaces, such as `o2sensor`.
-    pub(crate) fn is_vocabulary_code(&self, code: &str) -> bool {
-        self.codes.contains(code)
     }
 
     /// Prepares a normalized query word for matching: the word and its light
@@ -495,6 +493,16 @@ impl Lexicon {
     }
 }
 
+impl KnownWords for Lexicon {
+    fn is_known(&self, word: &str) -> bool {
+        self.known.contains_key(word)
+    }
+
+    fn is_vocabulary_code(&self, code: &str) -> bool {
+        self.codes.contains(code)
+    }
+}
+
 /// The runs of two or more consecutive words of `phrase`, glued.
 fn runs_of(phrase: &[String]) -> Vec<Run> {
     let mut runs = Vec::new();
@@ -642,7 +650,7 @@ mod tests {
     use super::*;
 
     fn lexicon() -> &'static Lexicon {
-        Vocabulary::builtin().lexicon()
+        Lexicon::builtin()
     }
 
     fn chars(s: &str) -> Vec<char> {

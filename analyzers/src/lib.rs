@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod arabic_normalizer;
+mod known_words;
 mod lexicon;
 mod light_stemmer;
 mod normalizer;
@@ -28,10 +29,12 @@ pub mod vocabulary;
 mod word_tokenizer;
 
 pub use arabic_normalizer::ArabicNormalizer;
-pub use light_stemmer::{ArabicLightStemmer, light_stem};
 pub use normalizer::normalize;
-pub use part_number::{PartNumberTokenizer, compact, extract_part_numbers};
+pub use part_number::compact;
 pub use query::{QueryAnalysis, analyze_query};
-pub use registry::{KEYWORD_ANALYZER, PART_NUMBER_ANALYZER, TEXT_ANALYZER, register, terms_by_position};
+pub use registry::{
+    ArabicLightStemmer, KEYWORD_ANALYZER, PART_NUMBER_ANALYZER, PartNumberTokenizer, TEXT_ANALYZER,
+    extract_part_numbers, light_stem, register, terms_by_position,
+};
 pub use vocabulary::{Category, City, Condition, Make, Model, Vocabulary};
 pub use word_tokenizer::WordTokenizer;

@@ -13,10 +13,9 @@
 
 use std::sync::Arc;
 
-use tantivy_tokenizer_api::{Token, TokenFilter, TokenStream, Tokenizer};
+use tantivy_tokenizer_api::{Token, TokenStream, Tokenizer};
 
-use crate::lexicon::Lexicon;
-use crate::vocabulary::Vocabulary;
+use crate::known_words::KnownWords;
 
 /// Article forms, longest first so that وال wins over ال.
 const ARTICLES: [&str; 6] = ["وال", "بال", "كال", "فال", "لل", "ال"];
@@ -26,17 +25,6 @@ const PARTICLES: [char; 3] = ['و', 'ل', 'ب'];
 const MIN_AFTER_ARTICLE: usize = 2;
 /// Letters a one-letter particle must leave behind.
 const MIN_AFTER_PARTICLE: usize = 3;
-
-/// Returns `word` without its article or attached preposition, or `word`
-/// itself when there is nothing to strip.
-///
-/// `word` is expected in normalized form (see [`normalize`](crate::normalize));
-/// the result is always a suffix of it. The known words are those of the
-/// built-in vocabulary.
-pub fn light_stem(word: &str) -> &str {
-    let lexicon = Vocabulary::builtin().lexicon();
-    strip_prefixes(word, |w| lexicon.is_known(w))
-}
 
 /// Strips the prefixes of `word`, using `is_known` to decide whether a bare
 /// one-letter particle is a prefix or the word's own first letter.
@@ -88,50 +76,36 @@ fn is_arabic_letter(c: char) -> bool {
     ('\u{0621}'..='\u{064A}').contains(&c)
 }
 
-/// Token filter that adds, at the same position, the light stem of every
-/// Arabic word that has an article or attached preposition.
-#[derive(Clone)]
-pub struct ArabicLightStemmer {
-    lexicon: Arc<Lexicon>,
-}
-
-impl ArabicLightStemmer {
-    /// Creates a stemmer that strips one-letter particles in front of the
-    /// words of `vocabulary`.
-    pub fn new(vocabulary: &Vocabulary) -> ArabicLightStemmer {
-        ArabicLightStemmer { lexicon: Arc::clone(vocabulary.lexicon()) }
-    }
-}
-
-impl Default for ArabicLightStemmer {
-    /// Creates a stemmer over the built-in vocabulary.
-    fn default() -> ArabicLightStemmer {
-        ArabicLightStemmer::new(Vocabulary::builtin())
-    }
-}
-
-impl TokenFilter for ArabicLightStemmer {
-    type Tokenizer<T: Tokenizer> = ArabicLightStemmerFilter<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> ArabicLightStemmerFilter<T> {
-        ArabicLightStemmerFilter { lexicon: self.lexicon, inner: tokenizer, stem: String::new() }
-    }
-}
-
-#[derive(Clone)]
-pub struct ArabicLightStemmerFilter<T> {
-    lexicon: Arc<Lexicon>,
+/// The light stemmer over a tokenizer: a word with an article or attached
+/// preposition is followed, at its position, by its light stem.
+pub struct ArabicLightStemmerFilter<K, T> {
+    words: Arc<K>,
     inner: T,
     stem: String,
 }
 
-impl<T: Tokenizer> Tokenizer for ArabicLightStemmerFilter<T> {
-    type TokenStream<'a> = ArabicLightStemmerTokenStream<'a, T::TokenStream<'a>>;
+// Derived, `Clone` would ask it of the known words too, which are shared.
+impl<K, T: Clone> Clone for ArabicLightStemmerFilter<K, T> {
+    fn clone(&self) -> Self {
+        ArabicLightStemmerFilter { words: Arc::clone(&self.words), inner: self.inner.clone(), stem: self.stem.clone() }
+    }
+}
+
+impl<K, T> ArabicLightStemmerFilter<K, T> {
+    /// Wraps `inner`, stripping one-letter particles in front of the words
+    /// `words` knows.
+    pub(crate) fn new(words: Arc<K>, inner: T) -> ArabicLightStemmerFilter<K, T> {
+        ArabicLightStemmerFilter { words, inner, stem: String::new() }
+    }
+}
+
+impl<K: KnownWords + Send + Sync + 'static, T: Tokenizer> Tokenizer for ArabicLightStemmerFilter<K, T> {
+    type TokenStream<'a> = ArabicLightStemmerTokenStream<'a, K, T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
         self.stem.clear();
         ArabicLightStemmerTokenStream {
-            lexicon: &self.lexicon,
+            words: &self.words,
             tail: self.inner.token_stream(text),
             stem: &mut self.stem,
             stem_pending: false,
@@ -139,14 +113,14 @@ impl<T: Tokenizer> Tokenizer for ArabicLightStemmerFilter<T> {
     }
 }
 
-pub struct ArabicLightStemmerTokenStream<'a, T> {
-    lexicon: &'a Lexicon,
+pub struct ArabicLightStemmerTokenStream<'a, K, T> {
+    words: &'a K,
     tail: T,
     stem: &'a mut String,
     stem_pending: bool,
 }
 
-impl<T: TokenStream> TokenStream for ArabicLightStemmerTokenStream<'_, T> {
+impl<K: KnownWords, T: TokenStream> TokenStream for ArabicLightStemmerTokenStream<'_, K, T> {
     fn advance(&mut self) -> bool {
         if self.stem_pending {
             // Same position and offsets as the word just emitted.
@@ -159,8 +133,8 @@ impl<T: TokenStream> TokenStream for ArabicLightStemmerTokenStream<'_, T> {
             return false;
         }
         let text = &self.tail.token().text;
-        let lexicon = self.lexicon;
-        let stem = strip_prefixes(text, |w| lexicon.is_known(w));
+        let words = self.words;
+        let stem = strip_prefixes(text, |w| words.is_known(w));
         if stem.len() < text.len() {
             self.stem.clear();
             self.stem.push_str(stem);
@@ -181,7 +155,7 @@ impl<T: TokenStream> TokenStream for ArabicLightStemmerTokenStream<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ArabicNormalizer, WordTokenizer};
+    use crate::{ArabicLightStemmer, ArabicNormalizer, WordTokenizer, light_stem};
     use tantivy::tokenizer::TextAnalyzer;
 
     fn analyze(text: &str) -> Vec<(String, usize)> {
@@ -282,24 +256,5 @@ mod tests {
     #[test]
     fn the_filter_works_on_normalized_tokens() {
         assert_eq!(analyze("الفَلـتر"), [("الفلتر".to_string(), 0), ("فلتر".to_string(), 0)]);
-    }
-
-    #[test]
-    fn a_stemmer_over_another_vocabulary_knows_only_its_words() {
-        let vocabulary = Vocabulary::parse(
-            "[[category]]\nslug = \"x\"\nname_en = \"X\"\nname_ar = \"س\"\nterms = [\"صحن\"]\n",
-            "make = []\n",
-            "condition = []\n",
-            "city = []\n",
-        )
-        .expect("a valid vocabulary");
-        let mut analyzer =
-            TextAnalyzer::builder(WordTokenizer::default()).filter(ArabicLightStemmer::new(&vocabulary)).build();
-        let mut stream = analyzer.token_stream("لصحن لكامري");
-        let mut texts = Vec::new();
-        while let Some(token) = stream.next() {
-            texts.push(token.text.clone());
-        }
-        assert_eq!(texts, ["لصحن", "صحن", "لكامري"]);
     }
 }

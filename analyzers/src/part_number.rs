@@ -11,13 +11,13 @@
 //!
 //! Free text (a title, a query) also holds model years, engine sizes, prices,
 //! phone numbers and car names such as `F-150` or `RAV4`. Recognition is
-//! therefore a set of conservative rules, written down in [`extract_part_numbers`].
+//! therefore a set of conservative rules, written down in
+//! [`extract_part_numbers`](crate::extract_part_numbers).
 
-use tantivy_tokenizer_api::{Token, TokenStream, Tokenizer};
+use tantivy_tokenizer_api::{Token, TokenStream};
 
-use crate::lexicon::Lexicon;
+use crate::known_words::KnownWords;
 use crate::normalizer::{fold_digit, is_removed};
-use crate::vocabulary::Vocabulary;
 
 /// Shortest prefix of a compact number that is indexed.
 const MIN_PREFIX: usize = 4;
@@ -47,27 +47,12 @@ pub fn compact(text: &str) -> String {
     text.chars().filter_map(fold_part_char).collect()
 }
 
-/// Returns the compact forms of the part numbers found in `text`, in order of
-/// appearance and without repeats.
-///
-/// A candidate is a run of ASCII letters and digits (any digit script), or
-/// groups of them joined by single dashes, dots or underscores. It is taken
-/// as a part number when it has at least four characters and a digit, does
-/// not touch Arabic letters, and is none of: a model year or year range
-/// (`2019`, `2012-2017`), a lone run of fewer than six digits (unless a
-/// trailing dash marks it as a prefix, `04152-`), a decimal, a measurement
-/// (`2000cc`, `5w30`), a Saudi mobile number, a car name from the vocabulary
-/// (`F-150`, `CX-9`, `RAV4`), or a vocabulary word glued to a short number
-/// (`camry2019`). Numbers of capitals only count when hyphenated in long
-/// groups (`KHRPL-ZXMNW`).
-///
-/// Short groups separated by single spaces are one number (`A271 180 01 09`,
-/// `04152 YZZA1`); letters may sit inside (`15400 PLM A02`), and capitals may
-/// end it after a group of five digits or more (`8LBT 61808 DA`). Letters in
-/// front are a brand or a label and stay out (`NGK BKR6E`).
-pub fn extract_part_numbers(text: &str) -> Vec<String> {
+/// Returns the compact forms of the part numbers found in free `text`, in
+/// order of appearance and without repeats; `words` are the known words and
+/// car names that are not numbers.
+pub(crate) fn part_numbers_in<K: KnownWords + ?Sized>(text: &str, words: &K) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for number in find_part_numbers(text, Strictness::FreeText) {
+    for number in find_part_numbers(text, Strictness::FreeText, words) {
         if !out.contains(&number.compact) {
             out.push(number.compact);
         }
@@ -236,14 +221,14 @@ enum Spaced {
     No,
 }
 
-struct Recognizer<'a> {
+struct Recognizer<'a, K: ?Sized> {
     groups: &'a [Group],
     gaps: &'a [Gap],
-    lexicon: &'a Lexicon,
+    words: &'a K,
     strictness: Strictness,
 }
 
-impl Recognizer<'_> {
+impl<K: KnownWords + ?Sized> Recognizer<'_, K> {
     fn compact(&self, first: usize, last: usize) -> String {
         self.groups[first..=last].iter().map(|g| g.text.as_str()).collect()
     }
@@ -259,7 +244,7 @@ impl Recognizer<'_> {
         if group.is_letters() {
             let word = group.text.as_str();
             // Single letters are Ford suffixes far more often than words.
-            let known = word.len() > 1 && self.lexicon.is_known(word);
+            let known = word.len() > 1 && self.words.is_known(word);
             if word.len() <= MAX_SPACED_LETTERS && !NOT_A_GROUP.contains(&word) && !known {
                 return Spaced::Letters;
             }
@@ -267,7 +252,7 @@ impl Recognizer<'_> {
         }
         // Two-digit "measurements" (84CM) are as often random groups.
         let measurement = group.digits >= 3 && is_measurement(&group.text);
-        if group.is_year() || self.lexicon.is_vocabulary_code(&group.text) || measurement {
+        if group.is_year() || self.words.is_vocabulary_code(&group.text) || measurement {
             return Spaced::No;
         }
         Spaced::Digits
@@ -291,7 +276,7 @@ impl Recognizer<'_> {
         if self.strictness == Strictness::PartNumberField {
             return digits > 0 || (groups.len() > 1 && groups.iter().all(|g| g.text.len() >= 4));
         }
-        if self.lexicon.is_vocabulary_code(&compact) || is_measurement(&compact) {
+        if self.words.is_vocabulary_code(&compact) || is_measurement(&compact) {
             return false;
         }
         if digits == 0 {
@@ -310,7 +295,7 @@ impl Recognizer<'_> {
             let letters_end = compact.find(|c: char| c.is_ascii_digit()).unwrap_or(len);
             let (letters, number) = compact.split_at(letters_end);
             let number_only = number.bytes().all(|b| b.is_ascii_digit());
-            if number_only && number.len() <= 4 && self.lexicon.is_known(letters) {
+            if number_only && number.len() <= 4 && self.words.is_known(letters) {
                 return false;
             }
         }
@@ -328,7 +313,7 @@ impl Recognizer<'_> {
         let groups: Vec<&Group> = chains.iter().map(|c| &self.groups[c.first]).collect();
         let compact: String = groups.iter().map(|g| g.text.as_str()).collect();
         let len = compact.len();
-        if !(6..=MAX_COMPACT).contains(&len) || self.lexicon.is_vocabulary_code(&compact) {
+        if !(6..=MAX_COMPACT).contains(&len) || self.words.is_vocabulary_code(&compact) {
             return false;
         }
         if groups.iter().all(|g| g.digits == g.text.len()) {
@@ -352,12 +337,16 @@ impl Recognizer<'_> {
     }
 }
 
-/// Finds the part numbers of `text`, with their spans.
-pub(crate) fn find_part_numbers(text: &str, strictness: Strictness) -> Vec<FoundNumber> {
-    let lexicon = Vocabulary::builtin().lexicon();
+/// Finds the part numbers of `text`, with their spans; `words` are the known
+/// words and car names that are not numbers.
+pub(crate) fn find_part_numbers<K: KnownWords + ?Sized>(
+    text: &str,
+    strictness: Strictness,
+    words: &K,
+) -> Vec<FoundNumber> {
     let (groups, gaps, trailing_joiner) = scan_groups(text);
     let chains = build_chains(&groups, &gaps, &trailing_joiner);
-    let recognizer = Recognizer { groups: &groups, gaps: &gaps, lexicon, strictness };
+    let recognizer = Recognizer { groups: &groups, gaps: &gaps, words, strictness };
     let mut found = Vec::new();
     let mut i = 0;
     while i < chains.len() {
@@ -444,31 +433,33 @@ fn is_mobile_number(compact: &str) -> bool {
     local.len() == 10 && local.starts_with("05") && local.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Tokenizer for a part-number field: every number becomes one position
+/// The tokens of a part-number field: every number becomes one position
 /// holding its compact form, its prefixes of four characters or more, and its
-/// groups of three characters or more.
-///
-/// Text that is not a part number (a model year, a word) yields no token, so a
-/// listing's free text may be indexed into the same field.
+/// groups of three characters or more. Kept from one text to the next, so the
+/// buffer is allocated once.
 #[derive(Clone, Default)]
-pub struct PartNumberTokenizer {
+pub(crate) struct PartNumberTokens {
     tokens: Vec<Token>,
     empty: Token,
 }
 
-/// Token stream produced by [`PartNumberTokenizer`].
+/// Token stream produced by [`PartNumberTokenizer`](crate::PartNumberTokenizer).
 pub struct PartNumberTokenStream<'a> {
     tokens: &'a mut [Token],
     empty: &'a mut Token,
     next: usize,
 }
 
-impl Tokenizer for PartNumberTokenizer {
-    type TokenStream<'a> = PartNumberTokenStream<'a>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> PartNumberTokenStream<'a> {
+impl PartNumberTokens {
+    /// Streams the tokens of the part numbers of `text`; `words` are the known
+    /// words and car names that are not numbers.
+    pub(crate) fn token_stream<'a, K: KnownWords + ?Sized>(
+        &'a mut self,
+        text: &str,
+        words: &K,
+    ) -> PartNumberTokenStream<'a> {
         self.tokens.clear();
-        let numbers = find_part_numbers(text, Strictness::PartNumberField);
+        let numbers = find_part_numbers(text, Strictness::PartNumberField, words);
         for (position, number) in numbers.into_iter().enumerate() {
             push_number_tokens(&mut self.tokens, position, number);
         }
@@ -527,7 +518,9 @@ impl TokenStream for PartNumberTokenStream<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{PartNumberTokenizer, extract_part_numbers};
     use proptest::prelude::*;
+    use tantivy_tokenizer_api::Tokenizer;
 
     fn field_tokens(text: &str) -> Vec<(String, usize)> {
         let mut tokenizer = PartNumberTokenizer::default();

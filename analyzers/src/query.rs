@@ -58,10 +58,10 @@ pub struct QueryAnalysis {
 /// corrected, and a typo as close to one thing as to another is not guessed.
 pub fn analyze_query(query: &str) -> QueryAnalysis {
     let vocabulary = Vocabulary::builtin();
-    let lexicon = vocabulary.lexicon();
+    let lexicon: &Lexicon = Lexicon::builtin();
     let mut analysis = QueryAnalysis::default();
 
-    let numbers = find_part_numbers(query, Strictness::FreeText);
+    let numbers = find_part_numbers(query, Strictness::FreeText, lexicon);
     let mut rest = String::with_capacity(query.len());
     let mut cursor = 0;
     for number in &numbers {

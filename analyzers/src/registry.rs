@@ -1,13 +1,28 @@
-//! The named analyzers, registered once for indexing and querying alike.
+//! The named analyzers, registered once for indexing and querying alike, and
+//! the filters among them that depend on the vocabulary.
 //!
 //! The schema refers to analyzers by name and tantivy's query parser looks
 //! them up by the same name, so one `register` call on the index's tokenizer
 //! manager is all either side needs; registering them anywhere else would let
 //! the two drift apart.
+//!
+//! The light stemmer and part-number recognition need to know the words of the
+//! vocabulary, but the compiled vocabulary is itself built with the stemmer and
+//! with `compact`. So they do not look it up: they are handed it here, where
+//! the analyzers are put together.
+
+use std::sync::Arc;
 
 use tantivy::tokenizer::{RawTokenizer, RemoveLongFilter, TextAnalyzer, TokenizerManager};
+use tantivy_tokenizer_api::{TokenFilter, Tokenizer};
 
-use crate::{ArabicLightStemmer, ArabicNormalizer, PartNumberTokenizer, WordTokenizer};
+use crate::arabic_normalizer::ArabicNormalizer;
+use crate::known_words::KnownWords;
+use crate::lexicon::Lexicon;
+use crate::light_stemmer::{ArabicLightStemmerFilter, strip_prefixes};
+use crate::part_number::{PartNumberTokenStream, PartNumberTokens, part_numbers_in};
+use crate::vocabulary::Vocabulary;
+use crate::word_tokenizer::WordTokenizer;
 
 /// Analyzer for titles and descriptions: words, normalized, with the light
 /// stem of prefixed Arabic words added at the same position.
@@ -54,6 +69,99 @@ pub fn terms_by_position(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Vec<Str
         }
     }
     groups.into_iter().map(|(_, terms)| terms).collect()
+}
+
+/// Returns `word` without its article or attached preposition, or `word`
+/// itself when there is nothing to strip.
+///
+/// `word` is expected in normalized form (see [`normalize`](crate::normalize));
+/// the result is always a suffix of it. The known words are those of the
+/// built-in vocabulary.
+pub fn light_stem(word: &str) -> &str {
+    let lexicon: &Lexicon = Lexicon::builtin();
+    strip_prefixes(word, |w| lexicon.is_known(w))
+}
+
+/// Returns the compact forms of the part numbers found in `text`, in order of
+/// appearance and without repeats.
+///
+/// A candidate is a run of ASCII letters and digits (any digit script), or
+/// groups of them joined by single dashes, dots or underscores. It is taken
+/// as a part number when it has at least four characters and a digit, does
+/// not touch Arabic letters, and is none of: a model year or year range
+/// (`2019`, `2012-2017`), a lone run of fewer than six digits (unless a
+/// trailing dash marks it as a prefix, `04152-`), a decimal, a measurement
+/// (`2000cc`, `5w30`), a Saudi mobile number, a car name from the vocabulary
+/// (`F-150`, `CX-9`, `RAV4`), or a vocabulary word glued to a short number
+/// (`camry2019`). Numbers of capitals only count when hyphenated in long
+/// groups (`KHRPL-ZXMNW`).
+///
+/// Short groups separated by single spaces are one number (`A271 180 01 09`,
+/// `04152 YZZA1`); letters may sit inside (`15400 PLM A02`), and capitals may
+/// end it after a group of five digits or more (`8LBT 61808 DA`). Letters in
+/// front are a brand or a label and stay out (`NGK BKR6E`).
+pub fn extract_part_numbers(text: &str) -> Vec<String> {
+    let lexicon: &Lexicon = Lexicon::builtin();
+    part_numbers_in(text, lexicon)
+}
+
+/// Token filter that adds, at the same position, the light stem of every
+/// Arabic word that has an article or attached preposition.
+#[derive(Clone)]
+pub struct ArabicLightStemmer {
+    lexicon: Arc<Lexicon>,
+}
+
+impl ArabicLightStemmer {
+    /// Creates a stemmer that strips one-letter particles in front of the
+    /// words of `vocabulary`.
+    ///
+    /// Each call compiles `vocabulary` anew; clones of the stemmer share it.
+    pub fn new(vocabulary: &Vocabulary) -> ArabicLightStemmer {
+        ArabicLightStemmer { lexicon: Arc::new(Lexicon::build(vocabulary)) }
+    }
+}
+
+impl Default for ArabicLightStemmer {
+    /// Creates a stemmer over the built-in vocabulary.
+    fn default() -> ArabicLightStemmer {
+        ArabicLightStemmer { lexicon: Arc::clone(Lexicon::builtin()) }
+    }
+}
+
+impl TokenFilter for ArabicLightStemmer {
+    type Tokenizer<T: Tokenizer> = ArabicLightStemmerFilter<Lexicon, T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> ArabicLightStemmerFilter<Lexicon, T> {
+        ArabicLightStemmerFilter::new(self.lexicon, tokenizer)
+    }
+}
+
+/// Tokenizer for a part-number field: every number becomes one position
+/// holding its compact form, its prefixes of four characters or more, and its
+/// groups of three characters or more.
+///
+/// Text that is not a part number (a model year, a word) yields no token, so a
+/// listing's free text may be indexed into the same field. Car names with
+/// digits (`F-150`, `RAV4`) are those of the built-in vocabulary.
+#[derive(Clone)]
+pub struct PartNumberTokenizer {
+    lexicon: &'static Lexicon,
+    tokens: PartNumberTokens,
+}
+
+impl Default for PartNumberTokenizer {
+    fn default() -> PartNumberTokenizer {
+        PartNumberTokenizer { lexicon: Lexicon::builtin(), tokens: PartNumberTokens::default() }
+    }
+}
+
+impl Tokenizer for PartNumberTokenizer {
+    type TokenStream<'a> = PartNumberTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PartNumberTokenStream<'a> {
+        self.tokens.token_stream(text, self.lexicon)
+    }
 }
 
 #[cfg(test)]
@@ -106,5 +214,24 @@ mod tests {
         let mut keyword = analyzer(KEYWORD_ANALYZER);
         assert_eq!(terms_by_position(&mut keyword, "Land Cruiser"), [vec!["land cruiser"]]);
         assert_eq!(terms_by_position(&mut keyword, "مرسيدس"), [vec!["مرسيدس"]]);
+    }
+
+    #[test]
+    fn a_stemmer_over_another_vocabulary_knows_only_its_words() {
+        let vocabulary = Vocabulary::parse(
+            "[[category]]\nslug = \"x\"\nname_en = \"X\"\nname_ar = \"س\"\nterms = [\"صحن\"]\n",
+            "make = []\n",
+            "condition = []\n",
+            "city = []\n",
+        )
+        .expect("a valid vocabulary");
+        let mut analyzer =
+            TextAnalyzer::builder(WordTokenizer::default()).filter(ArabicLightStemmer::new(&vocabulary)).build();
+        let mut stream = analyzer.token_stream("لصحن لكامري");
+        let mut texts = Vec::new();
+        while let Some(token) = stream.next() {
+            texts.push(token.text.clone());
+        }
+        assert_eq!(texts, ["لصحن", "صحن", "لكامري"]);
     }
 }

@@ -7,9 +7,7 @@
 //! shoppers use for each of them.
 
 use serde::Deserialize;
-use std::sync::{Arc, OnceLock};
-
-use crate::lexicon::Lexicon;
+use std::sync::OnceLock;
 
 const CATEGORIES_TOML: &str = include_str!("../data/categories.toml");
 const VEHICLES_TOML: &str = include_str!("../data/vehicles.toml");
@@ -84,7 +82,6 @@ pub struct Vocabulary {
     makes: Vec<Make>,
     conditions: Vec<Condition>,
     cities: Vec<City>,
-    lexicon: OnceLock<Arc<Lexicon>>,
 }
 
 #[derive(Deserialize)]
@@ -129,13 +126,7 @@ impl Vocabulary {
             makes: toml::from_str::<VehiclesFile>(vehicles)?.make,
             conditions: toml::from_str::<ConditionsFile>(conditions)?.condition,
             cities: toml::from_str::<CitiesFile>(cities)?.city,
-            lexicon: OnceLock::new(),
         })
-    }
-
-    /// The vocabulary compiled for matching, built on first use.
-    pub(crate) fn lexicon(&self) -> &Arc<Lexicon> {
-        self.lexicon.get_or_init(|| Arc::new(Lexicon::build(self)))
     }
 
     /// All categories, in taxonomy order.
