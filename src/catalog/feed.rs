@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use validator::{Validate, ValidationError};
 
+use super::error::{FieldError, field_errors};
 use super::sanitize::sanitize_html;
-use crate::http::error::{FieldError, field_errors};
 
 /// Highest price accepted, in SAR: above it the value is a typo, not a part.
 pub const MAX_PRICE_SAR: i64 = 10_000_000;

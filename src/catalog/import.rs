@@ -10,7 +10,6 @@ use std::io::{self, BufRead};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use indicatif::ProgressBar;
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -28,9 +27,11 @@ pub enum RawLine {
 }
 
 /// Reads lines from `reader`, refusing to buffer any longer than [`MAX_LINE_BYTES`].
+///
+/// `on_read` hears how many bytes each step consumed, for a progress display.
 pub fn lines_of<R: BufRead + Send + 'static>(
     mut reader: R,
-    progress: ProgressBar,
+    mut on_read: impl FnMut(u64) + Send + 'static,
 ) -> impl Iterator<Item = io::Result<RawLine>> + Send + 'static {
     std::iter::from_fn(move || {
         let mut line = Vec::new();
@@ -62,7 +63,7 @@ pub fn lines_of<R: BufRead + Send + 'static>(
             }
             let consumed = chunk.len();
             reader.consume(consumed);
-            progress.inc(consumed as u64);
+            on_read(consumed as u64);
             if done {
                 if too_long {
                     return Some(Ok(RawLine::TooLong));

@@ -1,25 +1,22 @@
-//! The sellers' inventory sync API: bulk upserts, price/stock/status edits, deletions.
+//! The sellers' inventory sync: bulk upserts and deletions, price/stock/status edits,
+//! and the seller's own listing pages.
 //!
-//! Every handler is scoped to the seller of the API key: a SKU is looked up only
-//! among that seller's listings, so another seller's SKU is simply not found.
+//! Everything here is scoped to one seller: a SKU is looked up only among that
+//! seller's listings, so another seller's SKU is simply not found.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
+use bytes::Bytes;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::Row;
-use utoipa::{IntoParams, ToSchema};
+use sqlx::{PgPool, Row};
+use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::api_keys::SellerAuth;
-use super::feed::{FeedChange, RejectedLine, parse_line, parse_price, parse_value};
+use super::error::CatalogError;
+use super::feed::{FeedChange, LineRejection, RejectedLine, parse_line, parse_price, parse_value};
 use super::listings::{ListingView, listing_select, seller_listing};
 use super::store::{BatchOutcome, SellerChange, apply_changes};
-use crate::http::error::{AppError, ErrorEnvelope};
-use crate::http::extract::{AppJson, AppQuery, LimitedBody};
-use crate::platform::db::PrimaryDb;
 use crate::platform::pagination::{PageMeta, PageParams, Paginated};
 
 /// Most records one sync request may carry.
@@ -36,81 +33,61 @@ pub struct SyncReport {
     pub rejected: Vec<RejectedLine>,
 }
 
-/// Upserts and deletes a batch of the seller's listings.
+/// How the records of a sync request are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// A JSON array of records (a single record is read as one line).
+    Json,
+    /// One record per line.
+    Ndjson,
+}
+
+impl BodyFormat {
+    /// The format a media type names, if the sync API reads it.
+    pub fn from_media_type(media_type: &str) -> Option<BodyFormat> {
+        let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" => Some(BodyFormat::Json),
+            "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/x-jsonlines" => {
+                Some(BodyFormat::Ndjson)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Applies a sync request of `seller`: the valid records in one transaction, the
+/// others reported with their line (or array position), SKU, field and reason.
 ///
-/// The body is NDJSON (`application/x-ndjson`, one feed record per line) or a JSON
-/// array of records (`application/json`). Each record is validated on its own: the
-/// valid ones are applied in one transaction, the others reported with their line
-/// (or array position), SKU, field and reason. Answers 200 when every record was
-/// applied, 207 when some were rejected, 400 when none could be applied.
-#[utoipa::path(
-    post,
-    path = "/seller/inventory",
-    tag = "seller",
-    security(("seller_api_key" = [])),
-    request_body(content = String, description = "Feed records (see the inventory feed spec)",
-                 content_type = "application/x-ndjson"),
-    responses(
-        (status = 200, description = "Every record applied", body = SyncReport),
-        (status = 207, description = "Some records rejected, the rest applied", body = SyncReport),
-        (status = 400, description = "No record could be applied", body = ErrorEnvelope),
-        (status = 401, description = "Missing or invalid API key", body = ErrorEnvelope),
-        (status = 413, description = "Body or record count over the limit", body = ErrorEnvelope),
-        (status = 415, description = "Unsupported content type", body = ErrorEnvelope)
-    )
-)]
-pub async fn sync_inventory(
-    State(PrimaryDb(db)): State<PrimaryDb>,
-    auth: SellerAuth,
-    headers: HeaderMap,
-    LimitedBody(body): LimitedBody,
-) -> Result<(StatusCode, Json<SyncReport>), AppError> {
-    let format = BodyFormat::from_headers(&headers)?;
-    let seller = auth.external_id.clone();
+/// Fails with [`CatalogError::NothingApplied`] when no record is valid.
+pub async fn sync(
+    db: &PgPool,
+    seller: &SellerAuth,
+    format: BodyFormat,
+    body: Bytes,
+) -> Result<SyncReport, CatalogError> {
+    let external_id = seller.external_id.clone();
     // Parsing and sanitizing thousands of records is CPU work: keep it off the runtime.
-    let parsed = tokio::task::spawn_blocking(move || parse_body(format, &body, &seller))
+    let parsed = tokio::task::spawn_blocking(move || parse_body(format, &body, &external_id))
         .await
-        .map_err(|e| AppError::Internal(e.into()))??;
+        .map_err(|e| CatalogError::Internal(e.into()))??;
     let received = parsed.received;
     if parsed.accepted.is_empty() {
-        return Err(AppError::RejectedRecords(serde_json::json!(parsed.rejected)));
+        return Err(CatalogError::NothingApplied(parsed.rejected));
     }
     let changes = parsed
         .accepted
         .into_iter()
         .map(|change| match change {
-            FeedChange::Upsert { listing, .. } => SellerChange::Upsert { seller_id: auth.seller_id, listing },
-            FeedChange::Delete { sku, .. } => SellerChange::Delete { seller_id: auth.seller_id, sku },
+            FeedChange::Upsert { listing, .. } => SellerChange::Upsert { seller_id: seller.seller_id, listing },
+            FeedChange::Delete { sku, .. } => SellerChange::Delete { seller_id: seller.seller_id, sku },
         })
         .collect();
     let mut tx = db.begin().await?;
     let applied = apply_changes(&mut tx, changes).await?;
     tx.commit().await?;
-    let status = if parsed.rejected.is_empty() { StatusCode::OK } else { StatusCode::MULTI_STATUS };
-    tracing::info!(seller = %auth.external_id, received, applied = applied.applied(), rejected = parsed.rejected.len(), "inventory synced");
-    Ok((status, Json(SyncReport { received, applied, rejected: parsed.rejected })))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyFormat {
-    Json,
-    Ndjson,
-}
-
-impl BodyFormat {
-    fn from_headers(headers: &HeaderMap) -> Result<BodyFormat, AppError> {
-        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        match essence.as_str() {
-            "application/json" => Ok(BodyFormat::Json),
-            "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/x-jsonlines" => {
-                Ok(BodyFormat::Ndjson)
-            }
-            _ => Err(AppError::UnsupportedMediaType(
-                "send application/x-ndjson (one record per line) or application/json (an array of records)".into(),
-            )),
-        }
-    }
+    tracing::info!(seller = %seller.external_id, received, applied = applied.applied(), rejected = parsed.rejected.len(), "inventory synced");
+    Ok(SyncReport { received, applied, rejected: parsed.rejected })
 }
 
 struct ParsedBody {
@@ -119,28 +96,28 @@ struct ParsedBody {
     rejected: Vec<RejectedLine>,
 }
 
-fn parse_body(format: BodyFormat, body: &[u8], seller: &str) -> Result<ParsedBody, AppError> {
+fn parse_body(format: BodyFormat, body: &[u8], seller: &str) -> Result<ParsedBody, CatalogError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    let records: Vec<(u64, Result<FeedChange, super::feed::LineRejection>)> =
-        if format == BodyFormat::Json && first == Some(&b'[') {
-            let items: Vec<Value> = serde_json::from_slice(body).map_err(|e| AppError::BadRequest {
-                message: format!("malformed JSON array: {e}"),
-                details: Some(serde_json::json!({ "line": e.line(), "column": e.column() })),
-            })?;
-            check_count(items.len())?;
-            items.into_iter().enumerate().map(|(i, item)| (i as u64 + 1, parse_value(item))).collect()
-        } else {
-            let lines: Vec<(u64, &[u8])> = body
-                .split(|&b| b == b'\n')
-                .enumerate()
-                .map(|(i, line)| (i as u64 + 1, line.strip_suffix(b"\r").unwrap_or(line)))
-                .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
-                .collect();
-            check_count(lines.len())?;
-            lines.into_iter().map(|(n, line)| (n, parse_line(line))).collect()
-        };
+    let records: Vec<(u64, Result<FeedChange, LineRejection>)> = if format == BodyFormat::Json && first == Some(&b'[') {
+        let items: Vec<Value> = serde_json::from_slice(body).map_err(|e| CatalogError::MalformedBody {
+            message: e.to_string(),
+            line: e.line(),
+            column: e.column(),
+        })?;
+        check_count(items.len())?;
+        items.into_iter().enumerate().map(|(i, item)| (i as u64 + 1, parse_value(item))).collect()
+    } else {
+        let lines: Vec<(u64, &[u8])> = body
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .map(|(i, line)| (i as u64 + 1, line.strip_suffix(b"\r").unwrap_or(line)))
+            .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+            .collect();
+        check_count(lines.len())?;
+        lines.into_iter().map(|(n, line)| (n, parse_line(line))).collect()
+    };
     if records.is_empty() {
-        return Err(AppError::invalid("body", "contains no records"));
+        return Err(CatalogError::invalid("body", "contains no records"));
     }
     let mut parsed = ParsedBody { received: records.len() as u64, accepted: Vec::new(), rejected: Vec::new() };
     for (line, record) in records {
@@ -160,91 +137,44 @@ fn parse_body(format: BodyFormat, body: &[u8], seller: &str) -> Result<ParsedBod
     Ok(parsed)
 }
 
-fn check_count(count: usize) -> Result<(), AppError> {
+fn check_count(count: usize) -> Result<(), CatalogError> {
     if count > MAX_RECORDS_PER_REQUEST {
-        return Err(AppError::BadRequest {
-            message: format!("at most {MAX_RECORDS_PER_REQUEST} records per request, got {count}"),
-            details: Some(serde_json::json!({ "field": "body", "limit": MAX_RECORDS_PER_REQUEST })),
-        });
+        return Err(CatalogError::TooManyRecords { count, limit: MAX_RECORDS_PER_REQUEST });
     }
     Ok(())
 }
 
-/// Query parameters of the seller's listing list.
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SellerListingsQuery {
-    /// 1-based page number.
-    #[serde(default = "crate::platform::pagination::first_page")]
-    #[validate(range(min = 1, max = 10000, message = "must be between 1 and 10000"))]
-    pub page: u32,
-    /// Results per page, 1–100.
-    #[serde(default = "crate::platform::pagination::default_limit")]
-    #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
-    pub limit: u32,
-    /// Only listings with this status.
-    #[validate(custom(function = listing_status))]
-    pub status: Option<String>,
-}
-
-/// The seller's own listings, most recently changed first.
-#[utoipa::path(
-    get,
-    path = "/seller/listings",
-    tag = "seller",
-    security(("seller_api_key" = [])),
-    params(SellerListingsQuery),
-    responses(
-        (status = 200, description = "A page of the seller's listings", body = Paginated<ListingView>),
-        (status = 400, description = "Bad parameter", body = ErrorEnvelope),
-        (status = 401, description = "Missing or invalid API key", body = ErrorEnvelope)
-    )
-)]
-pub async fn list_seller_listings(
-    State(PrimaryDb(db)): State<PrimaryDb>,
-    auth: SellerAuth,
-    AppQuery(query): AppQuery<SellerListingsQuery>,
-) -> Result<Json<Paginated<ListingView>>, AppError> {
-    let page = PageParams { page: query.page, limit: query.limit };
+/// A page of the seller's listings, most recently changed first, optionally only
+/// those with `status`.
+pub async fn seller_listings(
+    db: &PgPool,
+    seller: &SellerAuth,
+    status: Option<&str>,
+    page: PageParams,
+) -> Result<Paginated<ListingView>, CatalogError> {
     let total: i64 =
         sqlx::query_scalar("SELECT count(*) FROM listings WHERE seller_id = $1 AND ($2::text IS NULL OR status = $2)")
-            .bind(auth.seller_id)
-            .bind(&query.status)
-            .fetch_one(&db)
+            .bind(seller.seller_id)
+            .bind(status)
+            .fetch_one(db)
             .await?;
     let rows = sqlx::query(listing_select!(
         "WHERE l.seller_id = $1 AND ($2::text IS NULL OR l.status = $2)
          ORDER BY l.updated_at DESC, l.id LIMIT $3 OFFSET $4"
     ))
-    .bind(auth.seller_id)
-    .bind(&query.status)
+    .bind(seller.seller_id)
+    .bind(status)
     .bind(i64::from(page.limit))
     .bind(page.offset())
-    .fetch_all(&db)
+    .fetch_all(db)
     .await?;
     let data = rows.iter().map(ListingView::from_row).collect::<Result<_, _>>()?;
-    Ok(Json(Paginated { data, meta: PageMeta::new(page, total.max(0) as u64) }))
+    Ok(Paginated { data, meta: PageMeta::new(page, total.max(0) as u64) })
 }
 
-/// One of the seller's listings.
-#[utoipa::path(
-    get,
-    path = "/seller/listings/{sku}",
-    tag = "seller",
-    security(("seller_api_key" = [])),
-    params(("sku" = String, Path, description = "The seller's SKU")),
-    responses(
-        (status = 200, description = "The listing", body = ListingView),
-        (status = 404, description = "The seller has no such SKU", body = ErrorEnvelope)
-    )
-)]
-pub async fn get_seller_listing(
-    State(PrimaryDb(db)): State<PrimaryDb>,
-    auth: SellerAuth,
-    Path(sku): Path<String>,
-) -> Result<Json<ListingView>, AppError> {
-    let listing = seller_listing(&db, auth.seller_id, &sku).await?.ok_or(AppError::NotFound("listing"))?;
-    Ok(Json(listing))
+/// One of the seller's listings, whatever its status.
+pub async fn own_listing(db: &PgPool, seller: &SellerAuth, sku: &str) -> Result<ListingView, CatalogError> {
+    seller_listing(db, seller.seller_id, sku).await?.ok_or(CatalogError::NotFound("listing"))
 }
 
 /// A partial update of price, stock or status.
@@ -277,35 +207,23 @@ fn patch_price(value: &Value) -> Result<(), ValidationError> {
     parse_price(value).map(|_| ()).map_err(|reason| ValidationError::new("price").with_message(reason.into()))
 }
 
-fn listing_status(status: &str) -> Result<(), ValidationError> {
+/// The statuses a seller may give a listing.
+pub(crate) fn listing_status(status: &str) -> Result<(), ValidationError> {
     match status {
         "active" | "paused" => Ok(()),
         _ => Err(ValidationError::new("status").with_message("must be active or paused".into())),
     }
 }
 
-/// Changes a listing's price, stock or status.
-#[utoipa::path(
-    patch,
-    path = "/seller/listings/{sku}",
-    tag = "seller",
-    security(("seller_api_key" = [])),
-    params(("sku" = String, Path, description = "The seller's SKU")),
-    request_body = ListingPatch,
-    responses(
-        (status = 200, description = "The updated listing", body = ListingView),
-        (status = 400, description = "Invalid field", body = ErrorEnvelope),
-        (status = 404, description = "The seller has no such SKU", body = ErrorEnvelope)
-    )
-)]
+/// Changes a listing's price, stock or status and returns it as it now is.
 pub async fn patch_listing(
-    State(PrimaryDb(db)): State<PrimaryDb>,
-    auth: SellerAuth,
-    Path(sku): Path<String>,
-    AppJson(patch): AppJson<ListingPatch>,
-) -> Result<Json<ListingView>, AppError> {
+    db: &PgPool,
+    seller: &SellerAuth,
+    sku: &str,
+    patch: ListingPatch,
+) -> Result<ListingView, CatalogError> {
     let price: Option<Decimal> =
-        patch.price_sar.as_ref().map(parse_price).transpose().map_err(|r| AppError::invalid("price_sar", r))?;
+        patch.price_sar.as_ref().map(parse_price).transpose().map_err(|r| CatalogError::invalid("price_sar", r))?;
     let quantity = patch.quantity.map(|q| i32::try_from(q).expect("range-checked"));
     let mut tx = db.begin().await?;
     let updated = sqlx::query(
@@ -316,49 +234,34 @@ pub async fn patch_listing(
                 (COALESCE($3, price_sar), COALESCE($4, quantity), COALESCE($5, status))
           RETURNING id",
     )
-    .bind(auth.seller_id)
-    .bind(&sku)
+    .bind(seller.seller_id)
+    .bind(sku)
     .bind(price)
     .bind(quantity)
     .bind(&patch.status)
     .fetch_optional(&mut *tx)
     .await?;
-    let listing = seller_listing(&mut *tx, auth.seller_id, &sku).await?.ok_or(AppError::NotFound("listing"))?;
+    let listing = seller_listing(&mut *tx, seller.seller_id, sku).await?.ok_or(CatalogError::NotFound("listing"))?;
     tx.commit().await?;
     if updated.is_some() {
-        tracing::info!(seller = %auth.external_id, %sku, "listing updated");
+        tracing::info!(seller = %seller.external_id, %sku, "listing updated");
     }
-    Ok(Json(listing))
+    Ok(listing)
 }
 
-/// Removes a listing.
-#[utoipa::path(
-    delete,
-    path = "/seller/listings/{sku}",
-    tag = "seller",
-    security(("seller_api_key" = [])),
-    params(("sku" = String, Path, description = "The seller's SKU")),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, description = "The seller has no such SKU", body = ErrorEnvelope)
-    )
-)]
-pub async fn delete_listing(
-    State(PrimaryDb(db)): State<PrimaryDb>,
-    auth: SellerAuth,
-    Path(sku): Path<String>,
-) -> Result<StatusCode, AppError> {
+/// Removes one of the seller's listings.
+pub async fn delete_listing(db: &PgPool, seller: &SellerAuth, sku: &str) -> Result<(), CatalogError> {
     let deleted = sqlx::query("DELETE FROM listings WHERE seller_id = $1 AND sku = $2 RETURNING id")
-        .bind(auth.seller_id)
-        .bind(&sku)
-        .fetch_optional(&db)
+        .bind(seller.seller_id)
+        .bind(sku)
+        .fetch_optional(db)
         .await?;
     match deleted {
         Some(row) => {
-            tracing::info!(seller = %auth.external_id, %sku, id = %row.get::<uuid::Uuid, _>("id"), "listing deleted");
-            Ok(StatusCode::NO_CONTENT)
+            tracing::info!(seller = %seller.external_id, %sku, id = %row.get::<uuid::Uuid, _>("id"), "listing deleted");
+            Ok(())
         }
-        None => Err(AppError::NotFound("listing")),
+        None => Err(CatalogError::NotFound("listing")),
     }
 }
 
@@ -395,6 +298,24 @@ mod tests {
 
     #[test]
     fn an_empty_body_is_refused() {
-        assert!(matches!(parse_body(BodyFormat::Ndjson, b"\n \n", "S1"), Err(AppError::Validation(_))));
+        assert!(matches!(parse_body(BodyFormat::Ndjson, b"\n \n", "S1"), Err(CatalogError::Invalid(_))));
+    }
+
+    #[test]
+    fn a_malformed_array_says_where() {
+        let Err(CatalogError::MalformedBody { line, column, .. }) =
+            parse_body(BodyFormat::Json, b"[{\"sku\": 1},", "S1")
+        else {
+            panic!("not refused as malformed");
+        };
+        assert_eq!(line, 1);
+        assert!(column > 0);
+    }
+
+    #[test]
+    fn media_types_choose_the_format() {
+        assert_eq!(BodyFormat::from_media_type("application/x-ndjson"), Some(BodyFormat::Ndjson));
+        assert_eq!(BodyFormat::from_media_type("Application/JSON; charset=utf-8"), Some(BodyFormat::Json));
+        assert_eq!(BodyFormat::from_media_type("text/csv"), None);
     }
 }

@@ -1,7 +1,5 @@
-//! Listing views: what shoppers and sellers read about a listing, and the public endpoint.
+//! Listing views: what shoppers and sellers read about a listing.
 
-use axum::extract::{Path, State};
-use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -10,9 +8,7 @@ use sqlx::{PgExecutor, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::error::AppError;
-use crate::http::json::cached_json;
-use crate::platform::db::ReadDb;
+use super::error::CatalogError;
 
 /// The columns of a listing view with the given fitment expression, then `$tail`.
 macro_rules! listing_select_with {
@@ -142,28 +138,13 @@ pub async fn seller_listing<'e>(
     row.as_ref().map(ListingView::from_row).transpose()
 }
 
-/// Parses a listing id from the path, naming the field when it is not a UUID.
-pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw).map_err(|_| AppError::invalid("id", "must be a UUID"))
+/// Parses a listing id sent by a client, naming the field when it is not a UUID.
+pub fn parse_id(raw: &str) -> Result<Uuid, CatalogError> {
+    Uuid::parse_str(raw).map_err(|_| CatalogError::invalid("id", "must be a UUID"))
 }
 
-/// A listing with its seller and the cars it fits.
-#[utoipa::path(
-    get,
-    path = "/listings/{id}",
-    tag = "catalog",
-    params(("id" = String, Path, description = "Listing id (UUID)")),
-    responses(
-        (status = 200, description = "The listing", body = ListingView),
-        (status = 400, description = "The id is not a UUID", body = crate::http::error::ErrorEnvelope),
-        (status = 404, description = "No such active listing", body = crate::http::error::ErrorEnvelope)
-    )
-)]
-pub async fn get_listing(
-    State(ReadDb(db)): State<ReadDb>,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, AppError> {
-    let id = parse_id(&id)?;
-    let listing = public_listing(&db, id).await?.ok_or(AppError::NotFound("listing"))?;
-    Ok(cached_json(&listing, 30))
+/// The listing shoppers see under `raw_id`.
+pub async fn shown_listing(db: &sqlx::PgPool, raw_id: &str) -> Result<ListingView, CatalogError> {
+    let id = parse_id(raw_id)?;
+    public_listing(db, id).await?.ok_or(CatalogError::NotFound("listing"))
 }

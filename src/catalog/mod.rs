@@ -1,15 +1,20 @@
 //! The catalog: sellers, listings and fitment; the feed format; bulk import and the
 //! sellers' inventory sync API; the public read API.
+//!
+//! Only `routes` speaks HTTP; the rest returns [`CatalogError`], which the API's
+//! envelope places on the wire.
 
 pub mod api_keys;
+pub mod error;
 pub mod feed;
 pub mod import;
 pub mod inventory;
 pub mod listings;
-pub mod routes;
+mod routes;
 pub mod sanitize;
 pub mod sellers;
 pub mod store;
 pub mod taxonomy;
 
+pub use error::CatalogError;
 pub use routes::routes;

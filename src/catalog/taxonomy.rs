@@ -1,12 +1,8 @@
 //! The part taxonomy and the car makes and models, in both scripts.
 
-use axum::extract::State;
-use axum::response::IntoResponse;
 use cargoparts_analyzers::Vocabulary;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::http::json::cached_json;
 
 /// A part category.
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,34 +45,26 @@ impl TaxonomyState {
     pub fn builtin() -> TaxonomyState {
         TaxonomyState { vocabulary: Vocabulary::builtin() }
     }
-}
 
-/// The category taxonomy with Arabic and English names.
-#[utoipa::path(get, path = "/categories", tag = "catalog",
-    responses((status = 200, description = "All categories", body = ListOf<CategoryView>)))]
-pub async fn categories(State(state): State<TaxonomyState>) -> impl IntoResponse {
-    let data: Vec<CategoryView> = state
-        .vocabulary
-        .categories()
-        .iter()
-        .map(|c| CategoryView { slug: &c.slug, name_en: &c.name_en, name_ar: &c.name_ar })
-        .collect();
-    cached_json(&ListOf { data }, 3600)
-}
+    /// The category taxonomy with Arabic and English names.
+    pub fn categories(&self) -> Vec<CategoryView> {
+        self.vocabulary
+            .categories()
+            .iter()
+            .map(|c| CategoryView { slug: &c.slug, name_en: &c.name_en, name_ar: &c.name_ar })
+            .collect()
+    }
 
-/// Car makes and their models, in Arabic and English.
-#[utoipa::path(get, path = "/makes", tag = "catalog",
-    responses((status = 200, description = "All makes with their models", body = ListOf<MakeView>)))]
-pub async fn makes(State(state): State<TaxonomyState>) -> impl IntoResponse {
-    let data: Vec<MakeView> = state
-        .vocabulary
-        .makes()
-        .iter()
-        .map(|m| MakeView {
-            name: &m.name,
-            name_ar: &m.name_ar,
-            models: m.models.iter().map(|model| ModelView { name: &model.name, name_ar: &model.name_ar }).collect(),
-        })
-        .collect();
-    cached_json(&ListOf { data }, 3600)
+    /// Car makes and their models, in Arabic and English.
+    pub fn makes(&self) -> Vec<MakeView> {
+        self.vocabulary
+            .makes()
+            .iter()
+            .map(|m| MakeView {
+                name: &m.name,
+                name_ar: &m.name_ar,
+                models: m.models.iter().map(|model| ModelView { name: &model.name, name_ar: &model.name_ar }).collect(),
+            })
+            .collect()
+    }
 }

@@ -138,7 +138,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 (Box::new(BufReader::with_capacity(1 << 20, f)), size)
             };
             let progress = progress_bar(size);
-            let lines = import::lines_of(reader, progress.clone());
+            let bar = progress.clone();
+            let lines = import::lines_of(reader, move |bytes| bar.inc(bytes));
             let report = import_with_reporting(&pool, lines, batch_size, rejects, &progress).await?;
             print_summary(&file.display().to_string(), &report);
             Ok(())

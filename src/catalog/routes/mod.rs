@@ -1,12 +1,20 @@
 //! The catalog's HTTP surface: public reads of listings, sellers and the taxonomy,
-//! and the sellers' inventory sync API.
+//! and the sellers' inventory sync API. The only part of the catalog that speaks HTTP.
 
-use axum::extract::{DefaultBodyLimit, FromRef};
+mod inventory;
+mod listings;
+mod sellers;
+mod taxonomy;
+
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts};
+use axum::http::request::Parts;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::taxonomy::{self, TaxonomyState};
-use super::{inventory, listings, sellers};
+use super::api_keys::{self, SellerAuth};
+use super::taxonomy::TaxonomyState;
+use crate::http::credentials::bearer_token;
+use crate::http::error::AppError;
 use crate::platform::config::Settings;
 use crate::platform::db::{PrimaryDb, ReadDb};
 use crate::platform::rate_limit::VerifiedKeys;
@@ -33,4 +41,20 @@ where
                 .routes(routes!(inventory::sync_inventory))
                 .layer(DefaultBodyLimit::max(inventory_body_limit)),
         )
+}
+
+/// The seller of the request's `Authorization: Bearer <seller API key>`.
+impl<S> FromRequestParts<S> for SellerAuth
+where
+    S: Send + Sync,
+    PrimaryDb: FromRef<S>,
+    VerifiedKeys: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let PrimaryDb(db) = PrimaryDb::from_ref(state);
+        let verified = VerifiedKeys::from_ref(state);
+        Ok(api_keys::authenticate(&db, &verified, bearer_token(&parts.headers)).await?)
+    }
 }

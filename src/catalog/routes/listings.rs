@@ -1,0 +1,29 @@
+//! `GET /listings/{id}`.
+
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+
+use crate::catalog::listings::{self, ListingView};
+use crate::http::error::{AppError, ErrorEnvelope};
+use crate::http::json::cached_json;
+use crate::platform::db::ReadDb;
+
+/// A listing with its seller and the cars it fits.
+#[utoipa::path(
+    get,
+    path = "/listings/{id}",
+    tag = "catalog",
+    params(("id" = String, Path, description = "Listing id (UUID)")),
+    responses(
+        (status = 200, description = "The listing", body = ListingView),
+        (status = 400, description = "The id is not a UUID", body = ErrorEnvelope),
+        (status = 404, description = "No such active listing", body = ErrorEnvelope)
+    )
+)]
+pub async fn get_listing(
+    State(ReadDb(db)): State<ReadDb>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let listing = listings::shown_listing(&db, &id).await?;
+    Ok(cached_json(&listing, 30))
+}
