@@ -5,10 +5,12 @@
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::{PgExecutor, PgPool, Row};
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::error::CatalogError;
+use super::store;
+pub use super::store::ActiveKey;
 use crate::platform::rate_limit::VerifiedKeys;
 
 const KEY_PREFIX: &str = "cpk_";
@@ -29,15 +31,7 @@ pub async fn issue_key(db: &PgPool, seller_id: Uuid, label: Option<&str>) -> Res
     rand::rng().fill_bytes(&mut bytes);
     let secret = format!("{KEY_PREFIX}{}", hex::encode(bytes));
     let prefix = secret[..KEY_PREFIX.len() + 8].to_string();
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO seller_api_keys (seller_id, prefix, key_hash, label) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(seller_id)
-    .bind(&prefix)
-    .bind(digest(&secret))
-    .bind(label)
-    .fetch_one(db)
-    .await?;
+    let id = store::insert_key(db, seller_id, &prefix, &digest(&secret), label).await?;
     Ok(IssuedKey { id, secret, prefix })
 }
 
@@ -45,33 +39,9 @@ pub(crate) fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-/// An active key of an active seller.
-#[derive(Debug, Clone)]
-pub struct ActiveKey {
-    pub key_id: Uuid,
-    pub seller_id: Uuid,
-    pub external_id: String,
-    /// Its last use was recorded over a minute ago, or never.
-    pub stale: bool,
-}
-
 /// The active key `secret` is, if any: not revoked, of a seller not suspended.
 pub async fn active_key<'e>(db: impl PgExecutor<'e>, secret: &str) -> Result<Option<ActiveKey>, CatalogError> {
-    let row = sqlx::query(
-        "SELECT k.id AS key_id, k.last_used_at < now() - interval '1 minute' OR k.last_used_at IS NULL AS stale,
-                s.id AS seller_id, s.external_id
-           FROM seller_api_keys k JOIN sellers s ON s.id = k.seller_id
-          WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND s.status = 'active'",
-    )
-    .bind(digest(secret))
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|row| ActiveKey {
-        key_id: row.get("key_id"),
-        seller_id: row.get("seller_id"),
-        external_id: row.get("external_id"),
-        stale: row.get("stale"),
-    }))
+    Ok(store::active_key(db, &digest(secret)).await?)
 }
 
 /// The seller a request's API key belongs to.
@@ -105,11 +75,7 @@ pub async fn authenticate(
     if key.stale {
         let (db, key_id) = (db.clone(), key.key_id);
         tokio::spawn(async move {
-            let result = sqlx::query("UPDATE seller_api_keys SET last_used_at = now() WHERE id = $1")
-                .bind(key_id)
-                .execute(&db)
-                .await;
-            if let Err(error) = result {
+            if let Err(error) = store::record_key_use(&db, key_id).await {
                 tracing::warn!(%error, "recording API key use failed");
             }
         });

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::feed::{FeedChange, LineRejection, RejectedLine, SellerInput, parse_line};
-use super::store::{BatchOutcome, SellerChange, apply_changes, upsert_sellers};
+use super::store::{self, BatchOutcome, SellerChange, apply_changes, upsert_sellers};
 
 /// Longest line accepted; a longer one is rejected without being held in memory.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -185,7 +185,7 @@ where
     if report.outcome.inserted + report.outcome.updated + report.outcome.deleted > 0 {
         // After a bulk load the planner's statistics describe the tables as they were;
         // refreshing them now spares every following query a plan made for another size.
-        sqlx::query("ANALYZE sellers, listings, listing_fitment").execute(db).await.context("analyzing")?;
+        store::analyze(db).await.context("analyzing")?;
     }
     report.elapsed = started.elapsed();
     Ok(report)

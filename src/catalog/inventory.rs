@@ -8,15 +8,15 @@ use bytes::Bytes;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::api_keys::SellerAuth;
 use super::error::CatalogError;
 use super::feed::{FeedChange, LineRejection, RejectedLine, parse_line, parse_price, parse_value};
-use super::listings::{ListingView, listing_select, seller_listing};
-use super::store::{BatchOutcome, SellerChange, apply_changes};
+use super::listings::ListingView;
+use super::store::{self, BatchOutcome, SellerChange, apply_changes};
 use crate::platform::pagination::{PageMeta, PageParams, Paginated};
 
 /// Most records one sync request may carry.
@@ -152,29 +152,13 @@ pub async fn seller_listings(
     status: Option<&str>,
     page: PageParams,
 ) -> Result<Paginated<ListingView>, CatalogError> {
-    let total: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM listings WHERE seller_id = $1 AND ($2::text IS NULL OR status = $2)")
-            .bind(seller.seller_id)
-            .bind(status)
-            .fetch_one(db)
-            .await?;
-    let rows = sqlx::query(listing_select!(
-        "WHERE l.seller_id = $1 AND ($2::text IS NULL OR l.status = $2)
-         ORDER BY l.updated_at DESC, l.id LIMIT $3 OFFSET $4"
-    ))
-    .bind(seller.seller_id)
-    .bind(status)
-    .bind(i64::from(page.limit))
-    .bind(page.offset())
-    .fetch_all(db)
-    .await?;
-    let data = rows.iter().map(ListingView::from_row).collect::<Result<_, _>>()?;
-    Ok(Paginated { data, meta: PageMeta::new(page, total.max(0) as u64) })
+    let (total, data) = store::seller_listing_page(db, seller.seller_id, status, page).await?;
+    Ok(Paginated { data, meta: PageMeta::new(page, total) })
 }
 
 /// One of the seller's listings, whatever its status.
 pub async fn own_listing(db: &PgPool, seller: &SellerAuth, sku: &str) -> Result<ListingView, CatalogError> {
-    seller_listing(db, seller.seller_id, sku).await?.ok_or(CatalogError::NotFound("listing"))
+    store::seller_listing(db, seller.seller_id, sku).await?.ok_or(CatalogError::NotFound("listing"))
 }
 
 /// A partial update of price, stock or status.
@@ -226,24 +210,12 @@ pub async fn patch_listing(
         patch.price_sar.as_ref().map(parse_price).transpose().map_err(|r| CatalogError::invalid("price_sar", r))?;
     let quantity = patch.quantity.map(|q| i32::try_from(q).expect("range-checked"));
     let mut tx = db.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE listings SET price_sar = COALESCE($3, price_sar), quantity = COALESCE($4, quantity),
-                status = COALESCE($5, status), updated_at = now()
-          WHERE seller_id = $1 AND sku = $2
-            AND (price_sar, quantity, status) IS DISTINCT FROM
-                (COALESCE($3, price_sar), COALESCE($4, quantity), COALESCE($5, status))
-          RETURNING id",
-    )
-    .bind(seller.seller_id)
-    .bind(sku)
-    .bind(price)
-    .bind(quantity)
-    .bind(&patch.status)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let listing = seller_listing(&mut *tx, seller.seller_id, sku).await?.ok_or(CatalogError::NotFound("listing"))?;
+    let updated =
+        store::update_listing(&mut tx, seller.seller_id, sku, price, quantity, patch.status.as_deref()).await?;
+    let listing =
+        store::seller_listing(&mut *tx, seller.seller_id, sku).await?.ok_or(CatalogError::NotFound("listing"))?;
     tx.commit().await?;
-    if updated.is_some() {
+    if updated {
         tracing::info!(seller = %seller.external_id, %sku, "listing updated");
     }
     Ok(listing)
@@ -251,18 +223,9 @@ pub async fn patch_listing(
 
 /// Removes one of the seller's listings.
 pub async fn delete_listing(db: &PgPool, seller: &SellerAuth, sku: &str) -> Result<(), CatalogError> {
-    let deleted = sqlx::query("DELETE FROM listings WHERE seller_id = $1 AND sku = $2 RETURNING id")
-        .bind(seller.seller_id)
-        .bind(sku)
-        .fetch_optional(db)
-        .await?;
-    match deleted {
-        Some(row) => {
-            tracing::info!(seller = %seller.external_id, %sku, id = %row.get::<uuid::Uuid, _>("id"), "listing deleted");
-            Ok(())
-        }
-        None => Err(CatalogError::NotFound("listing")),
-    }
+    let id = store::delete_listing(db, seller.seller_id, sku).await?.ok_or(CatalogError::NotFound("listing"))?;
+    tracing::info!(seller = %seller.external_id, %sku, %id, "listing deleted");
+    Ok(())
 }
 
 #[cfg(test)]

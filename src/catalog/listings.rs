@@ -3,41 +3,16 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use sqlx::Row;
 use sqlx::postgres::PgRow;
-use sqlx::{PgExecutor, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::CatalogError;
+use super::store;
 
-/// The columns of a listing view with the given fitment expression, then `$tail`.
-macro_rules! listing_select_with {
-    (fitment = $fitment:literal, $($tail:literal),*) => {
-        concat!(
-            "SELECT l.id, l.sku, l.title, l.title_ar, l.description, l.category, l.brand, l.condition,
-                    l.price_sar, l.quantity, l.city, l.photos, l.oem_numbers, l.status, l.created_at, l.updated_at,
-                    s.id AS seller_id, s.name AS seller_name, s.city AS seller_city, ",
-            $fitment,
-            " AS fitment FROM listings l JOIN sellers s ON s.id = l.seller_id ",
-            $($tail),*
-        )
-    };
-}
-pub(crate) use listing_select_with;
-
-/// The columns of a full listing view, fitment included; every listing read selects them.
-macro_rules! listing_select {
-    ($($tail:literal),*) => {
-        $crate::catalog::listings::listing_select_with!(
-            fitment = "COALESCE((SELECT json_agg(json_build_object('make', f.make, 'model', f.model,
-                                                                 'year_from', f.year_from, 'year_to', f.year_to)
-                                               ORDER BY f.position)
-                                 FROM listing_fitment f WHERE f.listing_id = l.id), '[]'::json)",
-            $($tail),*
-        )
-    };
-}
-pub(crate) use listing_select;
+// The listing reads are SQL and live in the store; search reads listings the same way.
+pub(crate) use super::store::{listing_select, listing_select_with};
 
 /// The seller as shown on a listing.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -115,29 +90,6 @@ impl ListingView {
     }
 }
 
-/// A listing shoppers may see: active, from an active seller.
-pub async fn public_listing<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<ListingView>> {
-    let row = sqlx::query(listing_select!("WHERE l.id = $1 AND l.status = 'active' AND s.status = 'active'"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
-    row.as_ref().map(ListingView::from_row).transpose()
-}
-
-/// One of a seller's listings, whatever its status.
-pub async fn seller_listing<'e>(
-    db: impl PgExecutor<'e>,
-    seller_id: Uuid,
-    sku: &str,
-) -> sqlx::Result<Option<ListingView>> {
-    let row = sqlx::query(listing_select!("WHERE l.seller_id = $1 AND l.sku = $2"))
-        .bind(seller_id)
-        .bind(sku)
-        .fetch_optional(db)
-        .await?;
-    row.as_ref().map(ListingView::from_row).transpose()
-}
-
 /// Parses a listing id sent by a client, naming the field when it is not a UUID.
 pub fn parse_id(raw: &str) -> Result<Uuid, CatalogError> {
     Uuid::parse_str(raw).map_err(|_| CatalogError::invalid("id", "must be a UUID"))
@@ -146,5 +98,5 @@ pub fn parse_id(raw: &str) -> Result<Uuid, CatalogError> {
 /// The listing shoppers see under `raw_id`.
 pub async fn shown_listing(db: &sqlx::PgPool, raw_id: &str) -> Result<ListingView, CatalogError> {
     let id = parse_id(raw_id)?;
-    public_listing(db, id).await?.ok_or(CatalogError::NotFound("listing"))
+    store::public_listing(db, id).await?.ok_or(CatalogError::NotFound("listing"))
 }

@@ -1,12 +1,14 @@
-//! Public seller profiles.
+//! Sellers: public profiles, and creating seller records outside a feed.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::CatalogError;
+use super::feed::SellerInput;
+use super::store;
 
 /// A seller as shoppers see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,20 +24,30 @@ pub struct SellerView {
 /// The public profile of the seller under `raw_id`, if it is active.
 pub async fn profile(db: &PgPool, raw_id: &str) -> Result<SellerView, CatalogError> {
     let id = Uuid::parse_str(raw_id).map_err(|_| CatalogError::invalid("id", "must be a UUID"))?;
-    let row = sqlx::query(
-        "SELECT s.id, s.name, s.city, s.created_at,
-                (SELECT count(*) FROM listings l WHERE l.seller_id = s.id AND l.status = 'active') AS active_listings
-           FROM sellers s WHERE s.id = $1 AND s.status = 'active'",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await?
-    .ok_or(CatalogError::NotFound("seller"))?;
-    Ok(SellerView {
-        id: row.get("id"),
-        name: row.get("name"),
-        city: row.get("city"),
-        active_listings: row.get("active_listings"),
-        member_since: row.get("created_at"),
-    })
+    store::seller_profile(db, id).await?.ok_or(CatalogError::NotFound("seller"))
+}
+
+/// The id of the seller with this external id.
+pub async fn by_external_id(db: &PgPool, external_id: &str) -> Result<Option<Uuid>, CatalogError> {
+    Ok(store::seller_id(db, external_id).await?)
+}
+
+/// Creates the seller, or updates the name and city of the one with its external id;
+/// returns its id.
+pub async fn upsert_seller(conn: &mut PgConnection, seller: &SellerInput) -> Result<Uuid, CatalogError> {
+    let ids = store::upsert_sellers(conn, std::slice::from_ref(seller)).await?;
+    ids.get(&seller.external_id)
+        .copied()
+        .ok_or_else(|| CatalogError::Internal(anyhow::anyhow!("the seller just written is missing")))
+}
+
+/// Creates the seller record a seller account registers with. No feed named it, so
+/// its external id is made up here (`cp-` and a random UUID).
+pub async fn create_for_account(conn: &mut PgConnection, name: &str, city: &str) -> Result<Uuid, CatalogError> {
+    let seller = SellerInput {
+        external_id: format!("cp-{}", Uuid::new_v4().simple()),
+        name: name.to_string(),
+        city: city.to_string(),
+    };
+    upsert_seller(conn, &seller).await
 }

@@ -14,9 +14,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
 use crate::app::{Application, shutdown_signal};
-use crate::catalog::api_keys;
-use crate::catalog::feed::RejectedLine;
+use crate::catalog::feed::{RejectedLine, SellerInput};
 use crate::catalog::import::{self, ImportReport, RawLine};
+use crate::catalog::{api_keys, sellers, store};
 use crate::platform::config::Settings;
 use crate::platform::db;
 use crate::search::generations::IndexRoot;
@@ -189,7 +189,7 @@ async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()> {
     let application = Application::build(settings).await?;
     if let Some(listings) = demo {
         let pool = &application.state().db.0;
-        let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM listings").fetch_one(pool).await?;
+        let existing = store::count_listings(pool).await?;
         if existing == 0 {
             seed_demo(pool, listings, (listings / 100).clamp(5, 300), 7).await?;
         } else {
@@ -355,19 +355,16 @@ async fn create_key(
     label: Option<&str>,
     create: Option<(String, String)>,
 ) -> anyhow::Result<()> {
-    let existing: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM sellers WHERE external_id = $1")
-        .bind(external_id)
-        .fetch_optional(pool)
-        .await?;
+    let existing = sellers::by_external_id(pool, external_id).await?;
     let seller_id = match (existing, create) {
         (Some(id), _) => id,
         (None, Some((name, city))) => {
-            sqlx::query_scalar("INSERT INTO sellers (external_id, name, city) VALUES ($1, $2, $3) RETURNING id")
-                .bind(external_id)
-                .bind(name.trim())
-                .bind(city.trim())
-                .fetch_one(pool)
-                .await?
+            let seller = SellerInput {
+                external_id: external_id.to_string(),
+                name: name.trim().to_string(),
+                city: city.trim().to_string(),
+            };
+            sellers::upsert_seller(&mut *pool.acquire().await?, &seller).await?
         }
         (None, None) => anyhow::bail!(
             "no seller {external_id}: import a feed that names it, or pass --name and --city to create it"

@@ -20,8 +20,8 @@ use crate::auth::passwords;
 use crate::auth::principal::{AuthUser, Role};
 use crate::auth::sessions::{self, EndReason, TokenResponse};
 use crate::auth::users::{self, UserRecord, UserView};
-use crate::catalog::api_keys;
 use crate::catalog::feed::{canonical_city, single_line};
+use crate::catalog::{api_keys, sellers};
 use crate::http::error::{AppError, ErrorEnvelope, FieldError};
 use crate::http::extract::AppJson;
 use crate::http::rate_limit;
@@ -198,23 +198,11 @@ impl RegisterRequest {
 /// Creates the seller record, or finds the one whose key was presented.
 async fn seller_for(conn: &mut PgConnection, link: SellerLink) -> Result<Uuid, AppError> {
     match link {
-        SellerLink::Create { name, city } => {
-            let external_id = format!("cp-{}", Uuid::new_v4().simple());
-            Ok(sqlx::query_scalar("INSERT INTO sellers (external_id, name, city) VALUES ($1, $2, $3) RETURNING id")
-                .bind(external_id)
-                .bind(name)
-                .bind(city)
-                .fetch_one(conn)
-                .await?)
-        }
-        SellerLink::Existing(key) => sqlx::query_scalar(
-            "SELECT k.seller_id FROM seller_api_keys k JOIN sellers s ON s.id = k.seller_id
-              WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND s.status = 'active'",
-        )
-        .bind(api_keys::digest(key.expose_secret().trim()))
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| AppError::invalid("seller.api_key", "is not an active seller API key")),
+        SellerLink::Create { name, city } => Ok(sellers::create_for_account(conn, &name, &city).await?),
+        SellerLink::Existing(key) => api_keys::active_key(conn, key.expose_secret().trim())
+            .await?
+            .map(|key| key.seller_id)
+            .ok_or_else(|| AppError::invalid("seller.api_key", "is not an active seller API key")),
     }
 }
 

@@ -1,8 +1,14 @@
-//! Writing feed changes to PostgreSQL in set-based batches.
+//! The catalog's SQL, and nothing else: every statement the catalog runs is here.
 //!
-//! A batch is a few thousand records written with a handful of statements (UNNEST
-//! arrays, not row by row). Unchanged records are not rewritten, so sending the same
-//! feed twice neither bumps `updated_at` nor wakes the search indexer.
+//! This file writes feed changes in set-based batches: a few thousand records with a
+//! handful of statements (UNNEST arrays, not row by row). Unchanged records are not
+//! rewritten, so sending the same feed twice neither bumps `updated_at` nor wakes the
+//! search indexer. Reads and single-row edits of listings, sellers and seller API
+//! keys live in the files beside it.
+
+mod api_keys;
+mod listings;
+mod sellers;
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,7 +16,13 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use super::feed::{Fitment, ListingInput, SellerInput};
+pub use self::api_keys::{ActiveKey, active_key, insert_key, record_key_use};
+pub use self::listings::{
+    analyze, count_listings, delete_listing, public_listing, seller_listing, seller_listing_page, update_listing,
+};
+pub(crate) use self::listings::{listing_select, listing_select_with};
+pub use self::sellers::{seller_id, seller_profile, upsert_sellers};
+use super::feed::{Fitment, ListingInput};
 
 /// What a batch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -56,36 +68,6 @@ impl SellerChange {
             SellerChange::Delete { seller_id, sku } => (*seller_id, sku.as_str()),
         }
     }
-}
-
-/// Creates the sellers a feed names and updates their name and city; returns their ids.
-pub async fn upsert_sellers(conn: &mut PgConnection, sellers: &[SellerInput]) -> sqlx::Result<HashMap<String, Uuid>> {
-    if sellers.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let external_ids: Vec<&str> = sellers.iter().map(|s| s.external_id.as_str()).collect();
-    let names: Vec<&str> = sellers.iter().map(|s| s.name.as_str()).collect();
-    let cities: Vec<&str> = sellers.iter().map(|s| s.city.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO sellers (external_id, name, city)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])
-         ON CONFLICT (external_id) DO UPDATE
-            SET name = EXCLUDED.name,
-                city = CASE WHEN EXCLUDED.city = '' THEN sellers.city ELSE EXCLUDED.city END,
-                updated_at = now()
-          WHERE (sellers.name, sellers.city) IS DISTINCT FROM
-                (EXCLUDED.name, CASE WHEN EXCLUDED.city = '' THEN sellers.city ELSE EXCLUDED.city END)",
-    )
-    .bind(&external_ids)
-    .bind(&names)
-    .bind(&cities)
-    .execute(&mut *conn)
-    .await?;
-    let rows = sqlx::query("SELECT id, external_id FROM sellers WHERE external_id = ANY($1)")
-        .bind(&external_ids)
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.get::<String, _>("external_id"), r.get::<Uuid, _>("id"))).collect())
 }
 
 /// Applies a batch of changes inside the caller's transaction.
