@@ -200,11 +200,59 @@ pub fn parse_value(value: Value) -> Result<FeedChange, LineRejection> {
     if !value.is_object() {
         return Err(LineRejection::whole_line("must be a JSON object"));
     }
-    let record: FeedRecord = serde_path_to_error::deserialize(value).map_err(|e| LineRejection {
-        sku: sku_hint.clone(),
-        errors: vec![FieldError::new(e.path().to_string(), e.inner().to_string())],
-    })?;
-    record.into_change().map_err(|errors| LineRejection { sku: sku_hint, errors })
+    let with_nul = nul_fields(&value);
+    let checked = serde_path_to_error::deserialize(value)
+        .map_err(|e| vec![FieldError::new(e.path().to_string(), e.inner().to_string())])
+        .and_then(FeedRecord::into_change);
+    match checked {
+        Ok(change) if with_nul.is_empty() => Ok(change),
+        Ok(_) => Err(LineRejection { sku: sku_hint, errors: with_nul }),
+        Err(errors) => {
+            // A field holding a NUL is named once, for its NUL.
+            let others = errors.into_iter().filter(|e| !with_nul.iter().any(|n| n.field == e.field));
+            Err(LineRejection { sku: sku_hint, errors: with_nul.iter().cloned().chain(others).collect() })
+        }
+    }
+}
+
+/// The fields of a record holding a NUL character, by path (`sku`, `photos[1]`,
+/// `fitment[0].model`).
+///
+/// PostgreSQL text cannot store NUL, and no field has a use for one, so this one rule
+/// covers every text field of the feed, the stored and the looked-up (a deletion's
+/// SKU) alike, for the import and the sync API: such a record is refused on its own
+/// instead of failing the write of its whole batch.
+fn nul_fields(value: &Value) -> Vec<FieldError> {
+    fn walk(value: &Value, path: &mut String, out: &mut Vec<FieldError>) {
+        let len = path.len();
+        match value {
+            Value::String(text) if text.contains('\0') => {
+                out.push(FieldError::new(path.clone(), "must not contain NUL characters"));
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push_str(&format!("[{i}]"));
+                    walk(item, path, out);
+                    path.truncate(len);
+                }
+            }
+            Value::Object(fields) => {
+                for (name, item) in fields {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(name);
+                    walk(item, path, out);
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, &mut String::new(), &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
 }
 
 impl FeedRecord {
@@ -533,6 +581,28 @@ mod tests {
         let mut v = valid();
         v["title"] = json!("filter\u{0000}x");
         assert_eq!(rejected_fields(v), vec!["title"]);
+    }
+
+    #[test]
+    fn a_nul_anywhere_names_its_field() {
+        let mut v = valid();
+        v["photos"] = json!(["https://img.example.com/a.jpg", "https://img.example.com/\u{0000}.jpg"]);
+        v["fitment"][0]["model"] = json!("Cam\u{0000}ry");
+        v["title"] = json!("filter\u{0000}");
+        v["price_sar"] = json!("-1");
+        let err = parse_value(v).unwrap_err();
+        let fields: Vec<&str> = err.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["fitment[0].model", "photos[1]", "title", "price_sar"]);
+        assert_eq!(err.errors[0].reason, "must not contain NUL characters");
+        assert_eq!(err.sku.as_deref(), Some("S0001-000001"));
+    }
+
+    #[test]
+    fn a_deletion_with_a_nul_in_its_sku_is_refused() {
+        let err = parse_line(br#"{"sku": "A-1\u0000", "deleted": true}"#).unwrap_err();
+        assert_eq!(err.errors, vec![FieldError::new("sku", "must not contain NUL characters")]);
+        let seller = parse_line(br#"{"seller": {"external_id": "S\u0000"}, "sku": "A-1", "deleted": true}"#);
+        assert_eq!(seller.unwrap_err().errors[0].field, "seller.external_id");
     }
 
     #[test]

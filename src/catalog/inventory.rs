@@ -14,7 +14,7 @@ use validator::{Validate, ValidationError};
 
 use super::api_keys::SellerAuth;
 use super::error::CatalogError;
-use super::feed::{FeedChange, LineRejection, RejectedLine, parse_line, parse_price, parse_value};
+use super::feed::{FeedChange, LineRejection, RejectedLine, parse_line, parse_price, parse_value, single_line};
 use super::listings::ListingView;
 use super::store::{self, BatchOutcome, SellerChange, apply_changes};
 use crate::platform::pagination::{PageMeta, PageParams, Paginated};
@@ -156,8 +156,16 @@ pub async fn seller_listings(
     Ok(Paginated { data, meta: PageMeta::new(page, total) })
 }
 
+/// Refuses a SKU no listing can have, as the feed would (a NUL or another control
+/// character, or nothing but spaces), so that it is never sent to PostgreSQL, whose
+/// text cannot even hold a NUL.
+fn check_sku(sku: &str) -> Result<(), CatalogError> {
+    single_line(sku).map_err(|e| CatalogError::invalid("sku", e.message.unwrap_or_default()))
+}
+
 /// One of the seller's listings, whatever its status.
 pub async fn own_listing(db: &PgPool, seller: &SellerAuth, sku: &str) -> Result<ListingView, CatalogError> {
+    check_sku(sku)?;
     store::seller_listing(db, seller.seller_id, sku).await?.ok_or(CatalogError::NotFound("listing"))
 }
 
@@ -206,6 +214,7 @@ pub async fn patch_listing(
     sku: &str,
     patch: ListingPatch,
 ) -> Result<ListingView, CatalogError> {
+    check_sku(sku)?;
     let price: Option<Decimal> =
         patch.price_sar.as_ref().map(parse_price).transpose().map_err(|r| CatalogError::invalid("price_sar", r))?;
     let quantity = patch.quantity.map(|q| i32::try_from(q).expect("range-checked"));
@@ -223,6 +232,7 @@ pub async fn patch_listing(
 
 /// Removes one of the seller's listings.
 pub async fn delete_listing(db: &PgPool, seller: &SellerAuth, sku: &str) -> Result<(), CatalogError> {
+    check_sku(sku)?;
     let id = store::delete_listing(db, seller.seller_id, sku).await?.ok_or(CatalogError::NotFound("listing"))?;
     tracing::info!(seller = %seller.external_id, %sku, %id, "listing deleted");
     Ok(())
@@ -273,6 +283,15 @@ mod tests {
         };
         assert_eq!(line, 1);
         assert!(column > 0);
+    }
+
+    #[test]
+    fn a_sku_with_a_nul_or_control_character_is_refused() {
+        for bad in ["A-1\u{0000}", "\u{0000}", "A\u{0007}", "  "] {
+            let Err(CatalogError::Invalid(fields)) = check_sku(bad) else { panic!("{bad:?} accepted") };
+            assert_eq!(fields[0].field, "sku");
+        }
+        assert!(check_sku("x'; DROP TABLE listings;--").is_ok());
     }
 
     #[test]

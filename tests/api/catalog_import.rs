@@ -155,3 +155,21 @@ async fn the_create_key_command_prints_a_working_key_once() {
     let unknown = cargoparts(&app).args(["seller", "create-key", "NOBODY"]).output().unwrap();
     assert!(!unknown.status.success());
 }
+
+#[tokio::test]
+async fn an_import_line_with_a_nul_is_rejected_and_the_rest_imported() {
+    let app = spawn_app().await;
+    let mut lines: Vec<Vec<u8>> = DemoCatalog::new(20, 2, 5).map(|r| r.to_string().into_bytes()).collect();
+    let mut poisoned: serde_json::Value = serde_json::from_slice(&lines[3]).unwrap();
+    poisoned["photos"] = json!(["https://img.example.com/x\u{0000}.jpg"]);
+    lines[3] = poisoned.to_string().into_bytes();
+    let deletion = json!({"seller": poisoned["seller"], "sku": "GONE\u{0000}", "deleted": true});
+    lines.push(deletion.to_string().into_bytes());
+
+    let (report, rejected) = run_import(&app.db, lines).await;
+
+    assert_eq!(report.outcome.inserted, 19);
+    let where_what: Vec<(u64, &str)> = rejected.iter().map(|r| (r.line, r.field.as_str())).collect();
+    assert_eq!(where_what, vec![(4, "photos[0]"), (21, "sku")]);
+    assert_eq!(app.count("SELECT count(*) FROM listings").await, 19);
+}

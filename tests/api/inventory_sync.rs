@@ -333,3 +333,119 @@ async fn the_sellers_listing_pages_carry_the_pagination_meta() {
         assert_eq!(envelope["error"]["details"][0]["field"], field, "{bad}: {envelope}");
     }
 }
+
+#[tokio::test]
+async fn a_nul_in_the_sku_of_a_listing_path_is_refused_naming_the_sku() {
+    let app = spawn_app().await;
+    let (_, key) = app.seller_with_key("S1").await;
+    app.post_inventory(&key, NDJSON, ndjson(&[record("A-1")])).await;
+    let path = app.url("/api/v1/seller/listings/A-1%00");
+
+    let get = app.client.get(&path).bearer_auth(&key).send().await.unwrap();
+    let patch = app.client.patch(&path).bearer_auth(&key).json(&json!({"quantity": 3})).send().await.unwrap();
+    let delete = app.client.delete(&path).bearer_auth(&key).send().await.unwrap();
+
+    for (method, response) in [("GET", get), ("PATCH", patch), ("DELETE", delete)] {
+        assert_eq!(response.status(), 400, "{method}");
+        let envelope: Value = response.json().await.unwrap();
+        assert_eq!(envelope["error"]["code"], "VALIDATION_FAILED", "{method}: {envelope}");
+        assert_eq!(envelope["error"]["details"][0]["field"], "sku", "{method}: {envelope}");
+    }
+    let quantity: i32 =
+        sqlx::query_scalar("SELECT quantity FROM listings WHERE sku = 'A-1'").fetch_one(&app.db).await.unwrap();
+    assert_eq!(quantity, 12, "the listing is untouched");
+}
+
+#[tokio::test]
+async fn a_nul_in_a_photo_url_rejects_that_line_and_the_others_land() {
+    let app = spawn_app().await;
+    let (_, key) = app.seller_with_key("S1").await;
+    let mut poisoned = record("A-2");
+    poisoned["photos"] = json!(["https://img.example.com/a.jpg", "https://img.example.com/b\u{0000}.jpg"]);
+
+    let response = app.post_inventory(&key, NDJSON, ndjson(&[record("A-1"), poisoned, record("A-3")])).await;
+
+    assert_eq!(response.status(), 207);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["applied"]["inserted"], 2, "{report}");
+    let rejected = report["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{report}");
+    assert_eq!(rejected[0]["line"], 2);
+    assert_eq!(rejected[0]["sku"], "A-2");
+    assert_eq!(rejected[0]["field"], "photos[1]");
+    assert!(rejected[0]["reason"].as_str().unwrap().contains("NUL"), "{report}");
+    for sku in ["A-1", "A-3"] {
+        let response =
+            app.client.get(app.url(&format!("/api/v1/seller/listings/{sku}"))).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{sku}");
+        let listing: Value = response.json().await.unwrap();
+        assert_eq!(listing["photos"], json!(["https://img.example.com/a.jpg"]), "{sku}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM listings WHERE sku = 'A-2'").await, 0);
+}
+
+#[tokio::test]
+async fn a_nul_in_the_sku_of_a_deletion_rejects_that_line_and_the_others_land() {
+    let app = spawn_app().await;
+    let (_, key) = app.seller_with_key("S1").await;
+    app.post_inventory(&key, NDJSON, ndjson(&[record("A-1"), record("A-2")])).await;
+    let body = json!([
+        {"sku": "A-1", "deleted": true},
+        {"sku": "A-2\u{0000}", "deleted": true},
+        record("A-3"),
+    ])
+    .to_string();
+
+    let response = app.post_inventory(&key, "application/json", body).await;
+
+    assert_eq!(response.status(), 207);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["applied"]["deleted"], 1, "{report}");
+    assert_eq!(report["applied"]["inserted"], 1, "{report}");
+    assert_eq!(
+        report["rejected"],
+        json!([{"line": 2, "sku": "A-2\u{0000}", "field": "sku", "reason": "must not contain NUL characters"}])
+    );
+    let listed: Value = app
+        .client
+        .get(app.url("/api/v1/seller/listings"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut skus: Vec<&str> = listed["data"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap()).collect();
+    skus.sort_unstable();
+    assert_eq!(skus, vec!["A-2", "A-3"]);
+}
+
+#[tokio::test]
+async fn a_nul_in_any_text_field_is_refused_with_the_field_named() {
+    let app = spawn_app().await;
+    let (_, key) = app.seller_with_key("S1").await;
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    for (field, value) in [
+        ("title", json!("filter\u{0000}")),
+        ("title_ar", json!("فلتر\u{0000}")),
+        ("description", json!("ok\u{0000}")),
+        ("brand", json!("Toyota\u{0000}")),
+        ("city", json!("Riyadh\u{0000}")),
+        ("oem_numbers", json!(["04152\u{0000}"])),
+        ("fitment", json!([{"make": "Toyota", "model": "Cam\u{0000}ry", "year_from": 2018, "year_to": 2024}])),
+        ("price_sar", json!("45\u{0000}")),
+    ] {
+        let mut r = record("N-1");
+        r[field] = value;
+        cases.push((r, field));
+    }
+    for (body, field) in cases {
+        let response = app.post_inventory(&key, NDJSON, ndjson(&[body])).await;
+        assert_eq!(response.status(), 400, "{field}");
+        let envelope: Value = response.json().await.unwrap();
+        let named = envelope["error"]["details"]["rejected"][0]["field"].as_str().unwrap().to_string();
+        assert!(named.starts_with(field), "{field}: {envelope}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM listings").await, 0);
+}
