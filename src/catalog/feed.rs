@@ -8,18 +8,15 @@
 use std::str::FromStr;
 
 use cargoparts_analyzers::Vocabulary;
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 use validator::{Validate, ValidationError};
 
+use super::cities::canonical_city;
 use super::error::{FieldError, field_errors};
+use super::fitment::model_year;
 use super::sanitize::sanitize_html;
-
-/// Highest price accepted, in SAR: above it the value is a typo, not a part.
-pub const MAX_PRICE_SAR: i64 = 10_000_000;
-/// Model years a fitment may name.
-pub const YEAR_RANGE: std::ops::RangeInclusive<i64> = 1950..=2035;
+use crate::platform::money::{Halalas, MoneyError};
 
 /// A feed line as sent. Every field is optional here so that a missing one is
 /// reported by name rather than as a parse error of the whole line.
@@ -79,9 +76,9 @@ pub struct FeedFitment {
     pub make: String,
     #[validate(length(min = 1, max = 64), custom(function = single_line))]
     pub model: String,
-    #[validate(range(min = 1950, max = 2035, message = "must be between 1950 and 2035"))]
+    #[validate(custom(function = model_year))]
     pub year_from: i64,
-    #[validate(range(min = 1950, max = 2035, message = "must be between 1950 and 2035"))]
+    #[validate(custom(function = model_year))]
     pub year_to: i64,
 }
 
@@ -114,7 +111,7 @@ pub struct ListingInput {
     pub oem_numbers: Vec<String>,
     pub brand: Option<String>,
     pub condition: String,
-    pub price_sar: Decimal,
+    pub price_sar: Halalas,
     pub quantity: i32,
     pub city: String,
     pub photos: Vec<String>,
@@ -278,7 +275,7 @@ impl FeedRecord {
             condition: self.condition.expect("validated").trim().to_ascii_lowercase(),
             price_sar,
             quantity: i32::try_from(self.quantity.expect("validated")).expect("range-checked"),
-            city: canonical_city(vocab, self.city.as_deref().expect("validated")),
+            city: canonical_city(self.city.as_deref().expect("validated")),
             photos: dedup_trimmed(self.photos.unwrap_or_default()),
         };
         Ok(FeedChange::Upsert { seller, listing: Box::new(listing) })
@@ -312,14 +309,13 @@ impl FeedRecord {
 }
 
 fn normalize_seller(seller: FeedSeller) -> Result<SellerInput, Vec<FieldError>> {
-    let vocab = Vocabulary::builtin();
     let external_id = seller.external_id.trim().to_string();
     if external_id.is_empty() {
         return Err(vec![FieldError::new("seller.external_id", "must not be blank")]);
     }
     Ok(SellerInput {
         name: seller.name.map(|n| collapse_spaces(&n)).filter(|n| !n.is_empty()).unwrap_or_else(|| external_id.clone()),
-        city: seller.city.map(|c| canonical_city(vocab, &c)).unwrap_or_default(),
+        city: seller.city.map(|c| canonical_city(&c)).unwrap_or_default(),
         external_id,
     })
 }
@@ -328,26 +324,19 @@ fn prefix_fields(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
     errors.into_iter().map(|e| FieldError::new(format!("{prefix}.{}", e.field), e.reason)).collect()
 }
 
-/// Parses a SAR amount given as a decimal string (or, leniently, a JSON number).
-pub fn parse_price(value: &Value) -> Result<Decimal, String> {
+/// Parses a listing price: an amount in SAR as a decimal string (or, leniently, a
+/// JSON number), more than zero and at most [`crate::platform::money::MAX_PRICE_SAR`].
+pub fn parse_price(value: &Value) -> Result<Halalas, String> {
     let text = match value {
-        Value::String(s) => s.trim().to_string(),
+        Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         _ => return Err("must be a decimal string such as \"45.00\"".into()),
     };
-    let price = Decimal::from_str_exact(&text).map_err(|_| format!("\"{text}\" is not a decimal amount"))?;
-    if price.scale() > 2 && price.normalize().scale() > 2 {
-        return Err("must have at most 2 decimal places".into());
+    match Halalas::parse_sar(&text) {
+        Ok(price) if price > Halalas::ZERO => Ok(price),
+        Ok(_) | Err(MoneyError::Negative) => Err("must be greater than 0".into()),
+        Err(other) => Err(other.to_string()),
     }
-    if price <= Decimal::ZERO {
-        return Err("must be greater than 0".into());
-    }
-    if price > Decimal::from(MAX_PRICE_SAR) {
-        return Err(format!("must not exceed {MAX_PRICE_SAR}"));
-    }
-    let mut price = price.round_dp(2);
-    price.rescale(2);
-    Ok(price)
 }
 
 /// Maps known spellings of a make and model to their canonical names; keeps others as sent.
@@ -372,16 +361,6 @@ fn canonical_fitment(vocab: &Vocabulary, fitment: &FeedFitment) -> Fitment {
     };
     // Range-checked by validation, so the narrowing cannot fail.
     Fitment { make, model, year_from: fitment.year_from as i16, year_to: fitment.year_to as i16 }
-}
-
-pub(crate) fn canonical_city(vocab: &Vocabulary, city: &str) -> String {
-    let city = collapse_spaces(city);
-    vocab
-        .cities()
-        .iter()
-        .find(|c| c.name.eq_ignore_ascii_case(&city) || c.spellings.iter().any(|s| s.eq_ignore_ascii_case(&city)))
-        .map(|c| c.name.clone())
-        .unwrap_or(city)
 }
 
 fn collapse_spaces(text: &str) -> String {
@@ -515,7 +494,7 @@ mod tests {
         assert_eq!(listing.fitment[0].model, "Camry");
         assert_eq!(listing.city, "Riyadh");
         assert_eq!(listing.oem_numbers, vec!["04152-YZZA1"]);
-        assert_eq!(listing.price_sar, Decimal::from_str("45.50").unwrap());
+        assert_eq!(listing.price_sar, Halalas::new(4550));
         assert!(!listing.description.contains("script"));
     }
 
@@ -532,6 +511,26 @@ mod tests {
             let mut v = valid();
             v["price_sar"] = json!(bad);
             assert_eq!(rejected_fields(v), vec!["price_sar"], "{bad}");
+        }
+    }
+
+    #[test]
+    fn prices_over_the_cap_or_finer_than_a_halala_are_refused_with_the_reason() {
+        assert_eq!(parse_price(&json!("10000000.00")).unwrap(), Halalas::MAX_PRICE);
+        assert_eq!(parse_price(&json!("10000000.01")).unwrap_err(), "must not exceed 10000000");
+        assert_eq!(parse_price(&json!("12.345")).unwrap_err(), "must have at most 2 decimal places");
+        assert_eq!(parse_price(&json!("-0.01")).unwrap_err(), "must be greater than 0");
+        assert_eq!(parse_price(&json!(" 45 ")).unwrap().to_string(), "45.00");
+    }
+
+    #[test]
+    fn fitment_years_outside_the_model_years_are_refused() {
+        for (from, to) in [(1949, 2000), (2000, 2036)] {
+            let mut v = valid();
+            v["fitment"][0]["year_from"] = json!(from);
+            v["fitment"][0]["year_to"] = json!(to);
+            let err = parse_value(v).unwrap_err();
+            assert_eq!(err.errors[0].reason, "must be between 1950 and 2035", "{from}-{to}");
         }
     }
 

@@ -17,6 +17,7 @@ use super::error::CatalogError;
 use super::feed::{FeedChange, LineRejection, RejectedLine, parse_line, parse_price, parse_value, single_line};
 use super::listings::ListingView;
 use super::store::{self, BatchOutcome, SellerChange, apply_changes};
+use crate::platform::money::Halalas;
 use crate::platform::pagination::{PageMeta, PageParams, Paginated};
 
 /// Most records one sync request may carry.
@@ -215,8 +216,13 @@ pub async fn patch_listing(
     patch: ListingPatch,
 ) -> Result<ListingView, CatalogError> {
     check_sku(sku)?;
-    let price: Option<Decimal> =
-        patch.price_sar.as_ref().map(parse_price).transpose().map_err(|r| CatalogError::invalid("price_sar", r))?;
+    let price: Option<Decimal> = patch
+        .price_sar
+        .as_ref()
+        .map(parse_price)
+        .transpose()
+        .map_err(|r| CatalogError::invalid("price_sar", r))?
+        .map(Halalas::to_decimal);
     let quantity = patch.quantity.map(|q| i32::try_from(q).expect("range-checked"));
     let mut tx = db.begin().await?;
     let updated =

@@ -5,8 +5,10 @@
 //! envelope places on the wire.
 
 pub mod api_keys;
+mod cities;
 pub mod error;
 pub mod feed;
+pub mod fitment;
 pub mod import;
 pub mod inventory;
 pub mod listings;
@@ -16,5 +18,6 @@ pub mod sellers;
 pub mod store;
 pub mod taxonomy;
 
+pub use cities::canonical_city;
 pub use error::CatalogError;
 pub use routes::routes;

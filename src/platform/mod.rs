@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod headers;
+pub mod money;
 pub mod pagination;
 pub mod phone;
 pub mod rate_limit;

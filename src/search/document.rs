@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 
 use cargoparts_analyzers::{analyze_query, compact, extract_part_numbers, normalize};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use tantivy::TantivyDocument;
 use uuid::Uuid;
@@ -75,7 +74,7 @@ fn years_in(text: &str) -> Vec<u16> {
 
 /// Price in halalas, for the fast field.
 fn halalas(price: Decimal) -> u64 {
-    (price * Decimal::from(100)).trunc().to_u64().unwrap_or(0)
+    crate::platform::money::Halalas::from_decimal(price).and_then(|h| u64::try_from(h.get()).ok()).unwrap_or(0)
 }
 
 /// Builds the index document of a listing.

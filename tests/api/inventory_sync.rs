@@ -449,3 +449,40 @@ async fn a_nul_in_any_text_field_is_refused_with_the_field_named() {
     }
     assert_eq!(app.count("SELECT count(*) FROM listings").await, 0);
 }
+
+#[tokio::test]
+async fn prices_over_the_cap_and_years_outside_the_model_years_are_rejected_with_the_reason() {
+    let app = spawn_app().await;
+    let (_, key) = app.seller_with_key("S1").await;
+    let mut too_dear = record("A-2");
+    too_dear["price_sar"] = json!("10000000.01");
+    let mut too_old = record("A-3");
+    too_old["fitment"] = json!([{"make": "Toyota", "model": "Camry", "year_from": 1949, "year_to": 2000}]);
+    let mut too_precise = record("A-4");
+    too_precise["price_sar"] = json!("45.005");
+
+    let response = app.post_inventory(&key, NDJSON, ndjson(&[record("A-1"), too_dear, too_old, too_precise])).await;
+
+    assert_eq!(response.status(), 207);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(
+        report["rejected"],
+        json!([
+            {"line": 2, "sku": "A-2", "field": "price_sar", "reason": "must not exceed 10000000"},
+            {"line": 3, "sku": "A-3", "field": "fitment[0].year_from", "reason": "must be between 1950 and 2035"},
+            {"line": 4, "sku": "A-4", "field": "price_sar", "reason": "must have at most 2 decimal places"},
+        ])
+    );
+    let most: Value = app
+        .client
+        .patch(app.url("/api/v1/seller/listings/A-1"))
+        .bearer_auth(&key)
+        .json(&json!({"price_sar": "10000000"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(most["price_sar"], "10000000.00");
+}

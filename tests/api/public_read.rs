@@ -64,3 +64,21 @@ async fn the_taxonomy_is_served_in_both_scripts() {
     assert_eq!(toyota["name_ar"], "تويوتا");
     assert!(toyota["models"].as_array().unwrap().iter().any(|m| m["name"] == "Camry" && m["name_ar"] == "كامري"));
 }
+
+#[tokio::test]
+async fn prices_and_cities_are_shown_in_their_one_form_whatever_was_sent() {
+    let app = spawn_app().await;
+    let (_, key) = app.seller_with_key("S1").await;
+    let mut sent = record("A-1");
+    sent["price_sar"] = json!("45.5");
+    sent["city"] = json!("  جده ");
+    let response = app.post_inventory(&key, "application/x-ndjson", ndjson(&[sent])).await;
+    assert_eq!(response.status(), 200);
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM listings").fetch_one(&app.db).await.unwrap();
+
+    let listing: Value =
+        app.client.get(app.url(&format!("/api/v1/listings/{id}"))).send().await.unwrap().json().await.unwrap();
+
+    assert_eq!(listing["price_sar"], "45.50");
+    assert_eq!(listing["city"], "Jeddah");
+}

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use cargoparts_analyzers::Vocabulary;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -20,7 +19,8 @@ use crate::auth::passwords;
 use crate::auth::principal::{AuthUser, Role};
 use crate::auth::sessions::{self, EndReason, TokenResponse};
 use crate::auth::users::{self, UserRecord, UserView};
-use crate::catalog::feed::{canonical_city, single_line};
+use crate::catalog::canonical_city;
+use crate::catalog::feed::single_line;
 use crate::catalog::{api_keys, sellers};
 use crate::http::error::{AppError, ErrorEnvelope, FieldError};
 use crate::http::extract::AppJson;
@@ -174,10 +174,7 @@ impl RegisterRequest {
                 SellerSignup { api_key: Some(key), name: None, city: None } => Some(SellerLink::Existing(key)),
                 SellerSignup { api_key: None, name: Some(name), city: Some(city) } => Some(SellerLink::Create {
                     name: single_line_field(&mut errors, "seller.name", &name, 200),
-                    city: canonical_city(
-                        Vocabulary::builtin(),
-                        &single_line_field(&mut errors, "seller.city", &city, 64),
-                    ),
+                    city: canonical_city(&single_line_field(&mut errors, "seller.city", &city, 64)),
                 }),
                 _ => {
                     errors.push(FieldError::new(

@@ -27,11 +27,11 @@ use crate::platform::pagination::{PageMeta, PageParams, Paginated};
 pub struct AuditLogQuery {
     /// 1-based page number.
     #[serde(default = "crate::platform::pagination::first_page")]
-    #[validate(range(min = 1, max = 10000, message = "must be between 1 and 10000"))]
+    #[validate(range(min = 1, max = crate::platform::pagination::MAX_PAGE, message = "must be between 1 and 10000"))]
     pub page: u32,
     /// Entries per page, 1–100.
     #[serde(default = "crate::platform::pagination::default_limit")]
-    #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    #[validate(range(min = 1, max = crate::platform::pagination::MAX_LIMIT, message = "must be between 1 and 100"))]
     pub limit: u32,
     /// Only this event, e.g. `login.failed`.
     #[validate(custom(function = event_name))]

@@ -14,7 +14,7 @@ use crate::catalog::listings::ListingView;
 use crate::http::error::{AppError, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppQuery, LimitedBody};
 use crate::platform::db::PrimaryDb;
-use crate::platform::pagination::{PageParams, Paginated};
+use crate::platform::pagination::{MAX_LIMIT, MAX_PAGE, PageParams, Paginated};
 
 /// Upserts and deletes a batch of the seller's listings.
 ///
@@ -79,11 +79,11 @@ fn sync_error(error: CatalogError) -> AppError {
 pub struct SellerListingsQuery {
     /// 1-based page number.
     #[serde(default = "crate::platform::pagination::first_page")]
-    #[validate(range(min = 1, max = 10000, message = "must be between 1 and 10000"))]
+    #[validate(range(min = 1, max = MAX_PAGE, message = "must be between 1 and 10000"))]
     pub page: u32,
     /// Results per page, 1–100.
     #[serde(default = "crate::platform::pagination::default_limit")]
-    #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    #[validate(range(min = 1, max = MAX_LIMIT, message = "must be between 1 and 100"))]
     pub limit: u32,
     /// Only listings with this status.
     #[validate(custom(function = listing_status))]

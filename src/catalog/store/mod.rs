@@ -128,7 +128,7 @@ async fn upsert_listings(conn: &mut PgConnection, upserts: &[(Uuid, Box<ListingI
         categories.push(l.category.as_str());
         brands.push(l.brand.as_deref());
         conditions.push(l.condition.as_str());
-        prices.push(l.price_sar);
+        prices.push(l.price_sar.to_decimal());
         quantities.push(l.quantity);
         cities.push(l.city.as_str());
         photos.push(serde_json::to_string(&l.photos).expect("strings serialize"));

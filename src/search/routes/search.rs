@@ -6,15 +6,15 @@ use std::sync::LazyLock;
 use axum::Json;
 use axum::extract::State;
 use cargoparts_analyzers::{Vocabulary, analyze_query, compact, normalize};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
+use crate::catalog::canonical_city;
 use crate::http::error::{AppError, ErrorEnvelope, FieldError};
 use crate::http::extract::AppQuery;
+use crate::platform::money::Halalas;
 use crate::platform::pagination::{PageMeta, PageParams};
 use crate::search::query::Filters;
 use crate::search::service::{SearchRequest, SearchService, Sort, Understood};
@@ -68,11 +68,11 @@ pub struct SearchParams {
     pub sort: Option<String>,
     /// 1-based page.
     #[serde(default = "crate::platform::pagination::first_page")]
-    #[validate(range(min = 1, max = 10000, message = "must be between 1 and 10000"))]
+    #[validate(range(min = 1, max = crate::platform::pagination::MAX_PAGE, message = "must be between 1 and 10000"))]
     pub page: u32,
     /// Results per page, 1–100.
     #[serde(default = "crate::platform::pagination::default_limit")]
-    #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    #[validate(range(min = 1, max = crate::platform::pagination::MAX_LIMIT, message = "must be between 1 and 100"))]
     pub limit: u32,
 }
 
@@ -98,14 +98,15 @@ fn seller_ids(values: &[String]) -> Result<(), ValidationError> {
     }
 }
 
-fn parse_sar(text: &str) -> Option<Decimal> {
-    Decimal::from_str_exact(text.trim()).ok().filter(|d| *d >= Decimal::ZERO && *d <= Decimal::from(100_000_000))
+/// A price bound: an amount in SAR, as listing prices are written, 0 or more.
+fn parse_sar(text: &str) -> Option<Halalas> {
+    Halalas::parse_sar(text).ok()
 }
 
 fn price_bound(text: &str) -> Result<(), ValidationError> {
-    match parse_sar(text) {
-        Some(_) => Ok(()),
-        None => Err(ValidationError::new("price").with_message("must be an amount in SAR, 0 or more".into())),
+    match Halalas::parse_sar(text) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(ValidationError::new("price").with_message(e.to_string().into())),
     }
 }
 
@@ -129,7 +130,7 @@ fn coherent_params(params: &SearchParams) -> Result<(), ValidationError> {
 }
 
 fn halalas(text: Option<&str>) -> Option<u64> {
-    text.and_then(parse_sar).and_then(|d| (d * Decimal::from(100)).trunc().to_u64())
+    text.and_then(parse_sar).and_then(|price| u64::try_from(price.get()).ok())
 }
 
 /// Reads a "my garage" car in any spelling into canonical names.
@@ -175,16 +176,6 @@ impl SearchParams {
         let q: String = self.q.chars().take(MAX_QUERY_CHARS).collect();
         Ok(SearchRequest { q, filters, sort, page })
     }
-}
-
-fn canonical_city(city: &str) -> String {
-    let wanted = normalize(city);
-    Vocabulary::builtin()
-        .cities()
-        .iter()
-        .find(|c| normalize(&c.name) == wanted || c.spellings.iter().any(|s| normalize(s) == wanted))
-        .map(|c| c.name.clone())
-        .unwrap_or_else(|| city.trim().to_string())
 }
 
 /// Pagination metadata plus the time the search took inside the service.
