@@ -8,9 +8,9 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod router;
+pub mod serve;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -138,18 +138,29 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
+    ///
+    /// Each connection's handlers see its peer address as `ConnectInfo<SocketAddr>`,
+    /// the client address of rate limits and the audit log.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Application { listener, state, mut indexer } = self;
-        let router = router::router(state);
-        tracing::info!(address = %listener.local_addr()?, "listening");
-        // The peer address is the client address for rate limits and the audit log.
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+        let http = &state.settings.http;
+        let options = serve::ServeOptions {
+            max_connections: serve::connection_cap(http.max_connections),
+            header_read_timeout: state.settings.header_read_timeout(),
+            keep_alive_idle: state.settings.keep_alive_idle(),
+        };
+        tracing::info!(address = %listener.local_addr()?, max_connections = options.max_connections, "listening");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let server = serve::serve(listener, router::router(state), options, stopped);
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let ((), ()) = tokio::join!(signal, server);
         // Stopping the indexer releases the index's writer lock; the watermark of its
         // last commit is where the next start resumes.
         indexer.0.abort();
         let _ = (&mut indexer.0).await;
-        served?;
         tracing::info!("stopped");
         Ok(())
     }

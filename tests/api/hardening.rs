@@ -1,0 +1,64 @@
+//! The service against hostile or sloppy clients: connections that never finish a
+//! request.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+fn socket_address(app: &TestApp) -> String {
+    app.address.trim_start_matches("http://").to_string()
+}
+
+#[tokio::test]
+async fn five_hundred_half_sent_requests_are_closed_after_the_header_timeout_while_others_are_served() {
+    let app = spawn_app_with(|s| s.http.header_read_timeout_ms = 1000).await;
+    let mut idle = Vec::new();
+    for _ in 0..500 {
+        let mut stream = TcpStream::connect(socket_address(&app)).await.unwrap();
+        stream.write_all(b"GET /api/v1/search?q=filt").await.unwrap();
+        idle.push(stream);
+    }
+    // Meanwhile the service answers everyone else.
+    let health = app.client.get(app.url("/api/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let search = app.client.get(app.url("/api/v1/search")).query(&[("q", "فلتر")]).send().await.unwrap();
+    assert_eq!(search.status(), 200);
+
+    let started = Instant::now();
+    let closed = futures::future::join_all(idle.iter_mut().map(|stream| async move {
+        let mut chunk = [0u8; 512];
+        match tokio::time::timeout(Duration::from_secs(30), stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => true,
+            Ok(Ok(n)) => panic!("the server answered a half-sent request: {:?}", String::from_utf8_lossy(&chunk[..n])),
+            Err(_) => false,
+        }
+    }))
+    .await;
+    let still_open = closed.iter().filter(|closed| !**closed).count();
+    assert_eq!(still_open, 0, "{still_open} half-sent connections still open after {:?}", started.elapsed());
+    let health = app.client.get(app.url("/api/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_clients_wait_and_are_then_served() {
+    let app = spawn_app_with(|s| {
+        s.http.max_connections = 8;
+        s.http.header_read_timeout_ms = 500;
+    })
+    .await;
+    let mut holders = Vec::new();
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(socket_address(&app)).await.unwrap();
+        let _ = stream.write_all(b"GET /api/hea").await;
+        holders.push(stream);
+    }
+    let health = tokio::time::timeout(Duration::from_secs(30), app.client.get(app.url("/api/health")).send())
+        .await
+        .expect("served once the half-sent requests timed out")
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
