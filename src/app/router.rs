@@ -50,12 +50,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(health::ready))
         .split_for_parts();
     let document = openapi.clone();
-    Router::new()
+    let mut app = Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(move || async move { Json(document) }))
-        .merge(Scalar::with_url("/api/docs", openapi).title("CargoParts API"))
-        .route("/metrics", get(metrics::render))
-        .fallback(|| async { AppError::NotFound("route") })
+        .merge(Scalar::with_url("/api/docs", openapi).title("CargoParts API"));
+    if metrics::on_public_address(&settings) {
+        app = app.merge(metrics::routes(&settings));
+    }
+    app.fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(axum::middleware::from_fn(crate::platform::telemetry::track))
         .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))

@@ -26,6 +26,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
 }
 
 /// What an instance is for.
@@ -92,6 +94,19 @@ pub struct HttpSettings {
     /// Connections served at once; past it, new ones wait in the kernel's accept queue.
     /// Clipped at start-up to what the open-file limit leaves room for.
     pub max_connections: usize,
+}
+
+/// Where the Prometheus metrics are served, and to whom.
+///
+/// With `bind` set they are served only there (not on the public address); with `token`
+/// set every scrape must bring it as a bearer token. With neither, development serves
+/// them on the public address and production does not serve them at all.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MetricsSettings {
+    /// A separate listen address for `/metrics`, e.g. `0.0.0.0:9100` inside a pod.
+    pub bind: Option<SocketAddr>,
+    /// A bearer token every scrape must present (at least 16 characters).
+    pub token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -317,6 +332,9 @@ impl Settings {
         anyhow::ensure!(self.http.header_read_timeout_ms > 0, "http.header_read_timeout_ms must be positive");
         anyhow::ensure!(self.http.keep_alive_idle_secs > 0, "http.keep_alive_idle_secs must be positive");
         anyhow::ensure!(self.http.max_connections > 0, "http.max_connections must be positive");
+        if let Some(token) = &self.metrics.token {
+            anyhow::ensure!(token.expose_secret().len() >= 16, "metrics.token must be at least 16 characters");
+        }
         for url in [Some(&self.database.url), self.database.read_url.as_ref()].into_iter().flatten() {
             let parsed = url::Url::parse(url.expose_secret()).context("database url is not a URL")?;
             anyhow::ensure!(
@@ -410,18 +428,25 @@ mod tests {
     }
 
     #[test]
-    fn connection_limits_come_from_the_settings_file() {
+    fn connection_limits_and_the_metrics_listener_come_from_the_settings_file() {
         let settings = Settings::load_from(None, env_of(&[])).unwrap();
         assert_eq!(settings.http.header_read_timeout_ms, 10_000);
         assert_eq!(settings.http.max_connections, 10_000);
+        assert!(settings.metrics.bind.is_none() && settings.metrics.token.is_none());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cargoparts.toml");
-        std::fs::write(&path, "[http]\nmax_connections = 2048\n").unwrap();
+        std::fs::write(
+            &path,
+            "[http]\nmax_connections = 2048\n[metrics]\nbind = \"0.0.0.0:9100\"\ntoken = \"a-scrape-token-of-some-length\"\n",
+        )
+        .unwrap();
         let settings = Settings::load_from(path.to_str(), env_of(&[])).unwrap();
+        assert_eq!(settings.metrics.bind.unwrap().port(), 9100);
+        assert_eq!(settings.metrics.token.unwrap().expose_secret(), "a-scrape-token-of-some-length");
         assert_eq!(settings.http.max_connections, 2048);
-        std::fs::write(&path, "[http]\nmax_connections = 0\n").unwrap();
+        std::fs::write(&path, "[metrics]\ntoken = \"short\"\n").unwrap();
         let err = Settings::load_from(path.to_str(), env_of(&[])).unwrap_err();
-        assert!(err.to_string().contains("max_connections"), "{err}");
+        assert!(err.to_string().contains("metrics.token"), "{err}");
     }
 
     #[test]

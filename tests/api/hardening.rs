@@ -1,8 +1,9 @@
 //! The service against hostile or sloppy clients: connections that never finish a
-//! request.
+//! request, and metrics kept off the public address.
 
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -61,4 +62,40 @@ async fn past_the_connection_cap_clients_wait_and_are_then_served() {
         .expect("served once the half-sent requests timed out")
         .unwrap();
     assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn with_a_metrics_listener_metrics_leave_the_public_address() {
+    let app = spawn_app_with(|s| s.metrics.bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    app.client.get(app.url("/api/v1/categories")).send().await.unwrap();
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+    let envelope: Value = public.json().await.unwrap();
+    assert_eq!(envelope["error"]["code"], "NOT_FOUND");
+
+    let metrics_address = app.metrics_address.clone().expect("a metrics listener");
+    let scraped = app.client.get(format!("{metrics_address}/metrics")).send().await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = scraped.text().await.unwrap();
+    assert!(text.lines().any(|l| l.starts_with("http_requests_total{")), "{text}");
+    // The metrics listener serves nothing else.
+    let api = app.client.get(format!("{metrics_address}/api/v1/categories")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+}
+
+#[tokio::test]
+async fn with_a_metrics_token_a_scrape_must_present_it() {
+    let token = "a-scrape-token-of-some-length";
+    let app = spawn_app_with(|s| s.metrics.token = Some(token.into())).await;
+    let anonymous = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    let envelope: Value = anonymous.json().await.unwrap();
+    assert_eq!(envelope["error"]["code"], "UNAUTHORIZED");
+    let wrong = app.client.get(app.url("/metrics")).bearer_auth("a-scrape-token-of-some-lengtX").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = app.client.get(app.url("/metrics")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("# TYPE"));
 }
