@@ -9,6 +9,11 @@
 //! it sits idle (nothing in flight, nothing moving) for `http.keep_alive_idle_secs`.
 //! Accept errors (out of file descriptors) back off instead of spinning, and shutdown
 //! lets requests in flight finish.
+//!
+//! hyper answers a request it cannot parse (a URL over 64 KiB, headers over its buffer,
+//! bytes that are not HTTP) itself, before any service sees it, with an empty body.
+//! [`Watched`] recognises those answers on their way to the socket and sends them in
+//! the error envelope instead.
 
 use std::convert::Infallible;
 use std::io;
@@ -16,12 +21,12 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::Request;
+use axum::http::{Request, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -31,6 +36,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
+
+use crate::http::error::AppError;
 
 /// How one listener serves its connections.
 #[derive(Debug, Clone, Copy)]
@@ -297,15 +304,46 @@ impl Drop for InFlight {
     }
 }
 
-/// A connection's socket, reporting its traffic to the watchdog.
+/// A connection's socket, reporting its traffic to the watchdog and putting hyper's
+/// own answers to unparseable requests into the error envelope.
 struct Watched {
     stream: TcpStream,
     activity: Arc<Activity>,
+    rewrite: Rewrite,
+}
+
+enum Rewrite {
+    /// Nothing replaced yet.
+    Watching,
+    /// Sending `bytes` in place of hyper's `replaces` bytes.
+    Sending { bytes: Vec<u8>, sent: usize, replaces: usize },
+    /// Replaced once; hyper closes the connection after such an answer.
+    Done,
 }
 
 impl Watched {
     fn new(stream: TcpStream, activity: Arc<Activity>) -> Watched {
-        Watched { stream, activity }
+        Watched { stream, activity, rewrite: Rewrite::Watching }
+    }
+
+    /// Continues sending a replacement; ready with the length of what it replaced.
+    fn poll_replacement(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        loop {
+            let Rewrite::Sending { bytes, sent, replaces } = &mut self.rewrite else {
+                unreachable!("only called while sending a replacement");
+            };
+            if *sent == bytes.len() {
+                let replaces = *replaces;
+                self.rewrite = Rewrite::Done;
+                return Poll::Ready(Ok(replaces));
+            }
+            let n = ready!(Pin::new(&mut self.stream).poll_write(cx, &bytes[*sent..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            *sent += n;
+            self.activity.wrote();
+        }
     }
 }
 
@@ -322,6 +360,14 @@ impl AsyncRead for Watched {
 
 impl AsyncWrite for Watched {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if matches!(self.rewrite, Rewrite::Watching)
+            && let Some(bytes) = enveloped_parse_error(buf)
+        {
+            self.rewrite = Rewrite::Sending { bytes, sent: 0, replaces: buf.len() };
+        }
+        if matches!(self.rewrite, Rewrite::Sending { .. }) {
+            return self.poll_replacement(cx);
+        }
         let result = Pin::new(&mut self.stream).poll_write(cx, buf);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.wrote();
@@ -334,6 +380,13 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        // hyper's own answer is a head alone, in one buffer.
+        let mut filled = bufs.iter().filter(|b| !b.is_empty());
+        if let (Some(only), None) = (filled.next(), filled.next())
+            && !matches!(self.rewrite, Rewrite::Done)
+        {
+            return self.poll_write(cx, only);
+        }
         let result = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.wrote();
@@ -354,11 +407,81 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// The envelope answer to send instead of `head`, when `head` is hyper's own answer
+/// to a request it could not parse: a 400, 414 or 431 head with an empty body and
+/// no header but `connection`, `content-length` and `date`. Every answer of the
+/// application carries a content type and a request id, so none is ever mistaken
+/// for one.
+fn enveloped_parse_error(head: &[u8]) -> Option<Vec<u8>> {
+    if head.len() > 512 || !head.starts_with(b"HTTP/1.1 ") || !head.ends_with(b"\r\n\r\n") {
+        return None;
+    }
+    let text = std::str::from_utf8(&head[..head.len() - 4]).ok()?;
+    let mut lines = text.split("\r\n");
+    let status: u16 = lines.next()?.get(9..12)?.parse().ok()?;
+    let mut date = None;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" if value.trim() == "0" => {}
+            "connection" => {}
+            "date" => date = Some(value.trim()),
+            _ => return None,
+        }
+    }
+    let (status, message) = match status {
+        400 => (StatusCode::BAD_REQUEST, "malformed request: the request line or headers could not be parsed"),
+        414 => (StatusCode::URI_TOO_LONG, "the URL is longer than the server accepts (65534 bytes)"),
+        431 => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "the request headers are larger than the server accepts"),
+        _ => return None,
+    };
+    metrics::counter!("http_unparsed_requests_total", "status" => status.as_str().to_string()).increment(1);
+    let body = serde_json::to_vec(&AppError::Protocol { status, message: message.to_string() }.envelope()).ok()?;
+    let mut response = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\
+         x-content-type-options: nosniff\r\nx-api-version: v1\r\nx-request-id: {}\r\n",
+        status.as_str(),
+        status.canonical_reason().unwrap_or(""),
+        body.len(),
+        uuid::Uuid::new_v4(),
+    );
+    if let Some(date) = date {
+        response.push_str(&format!("date: {date}\r\n"));
+    }
+    response.push_str("\r\n");
+    let mut bytes = response.into_bytes();
+    bytes.extend_from_slice(&body);
+    Some(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn hyper_answers_to_unparseable_requests_are_put_in_the_envelope() {
+        let head = b"HTTP/1.1 414 URI Too Long\r\nconnection: close\r\ncontent-length: 0\r\ndate: Thu, 03 Dec 2026 10:00:00 GMT\r\n\r\n";
+        let replaced = String::from_utf8(enveloped_parse_error(head).unwrap()).unwrap();
+        assert!(replaced.starts_with("HTTP/1.1 414 URI Too Long\r\n"), "{replaced}");
+        assert!(replaced.contains("content-type: application/json\r\n"));
+        assert!(replaced.contains("date: Thu, 03 Dec 2026 10:00:00 GMT\r\n"));
+        let (head, body) = replaced.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("content-length: {}\r\n", body.len())));
+        let envelope: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(envelope["error"]["code"], "URI_TOO_LONG");
+    }
+
+    #[test]
+    fn answers_of_the_application_are_never_rewritten() {
+        let app = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 0\r\n\r\n";
+        assert!(enveloped_parse_error(app).is_none());
+        let with_body = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n\r\n{}";
+        assert!(enveloped_parse_error(with_body).is_none());
+        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+        assert!(enveloped_parse_error(ok).is_none());
+    }
 
     #[test]
     fn the_connection_cap_leaves_room_under_the_open_file_limit() {
@@ -474,5 +597,20 @@ mod tests {
         assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("done"), "{answer}");
         tokio::time::timeout(Duration::from_secs(5), server).await.unwrap().unwrap();
         assert!(TcpStream::connect(address).await.is_err(), "the listener is closed");
+    }
+
+    #[tokio::test]
+    async fn a_request_line_hyper_cannot_parse_is_answered_in_the_envelope() {
+        let router = Router::new().route("/", get(|| async { "hi" }));
+        let (address, _stop, _server) = start(router, options(16)).await;
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        stream.write_all(b"GET /api/v1/listings/\xff HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        let answer = String::from_utf8(closed_by_server(&mut stream).await).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("\"code\":\"BAD_REQUEST\""), "{answer}");
+        let long = format!("/?q={}", "a".repeat(70_000));
+        let answer = fetch(address, &long).await;
+        assert!(answer.starts_with("HTTP/1.1 414"), "{}", &answer[..answer.len().min(300)]);
+        assert!(answer.contains("\"code\":\"URI_TOO_LONG\""));
     }
 }
