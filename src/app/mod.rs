@@ -8,9 +8,9 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod router;
+pub mod serve;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -99,6 +99,8 @@ async fn connect_redis(url: &str) -> anyhow::Result<ConnectionManager> {
 /// A bound, ready-to-run server with its indexer running.
 pub struct Application {
     listener: TcpListener,
+    /// The listener of `/metrics` when `metrics.bind` gives it its own address.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     indexer: IndexerTask,
 }
@@ -114,18 +116,33 @@ impl Drop for IndexerTask {
 }
 
 impl Application {
-    /// Connects everything and binds the listening socket (port 0 picks a free port).
+    /// Connects everything and binds the listening sockets (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let bind = settings.http.bind;
+        let metrics_bind = settings.metrics.bind;
         let state = AppState::connect(settings).await?;
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+        let metrics_listener = match metrics_bind {
+            Some(address) => {
+                Some(TcpListener::bind(address).await.with_context(|| format!("binding metrics.bind {address}"))?)
+            }
+            None => None,
+        };
+        if !metrics::on_public_address(&state.settings) && metrics_bind.is_none() {
+            tracing::warn!("metrics are not served: set metrics.bind or metrics.token to scrape them");
+        }
         let indexer = Indexer::new(state.db.0.clone(), state.search.clone(), &state.settings.search)?;
         let indexer = IndexerTask(tokio::spawn(indexer.run()));
-        Ok(Application { listener, state, indexer })
+        Ok(Application { listener, metrics_listener, state, indexer })
     }
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The port of the metrics listener, when `metrics.bind` configured one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.port())
     }
 
     pub fn state(&self) -> &AppState {
@@ -138,22 +155,45 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
+    ///
+    /// Each connection's handlers see its peer address as `ConnectInfo<SocketAddr>`,
+    /// the client address of rate limits and the audit log.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, state, mut indexer } = self;
-        let router = router::router(state);
-        tracing::info!(address = %listener.local_addr()?, "listening");
-        // The peer address is the client address for rate limits and the audit log.
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+        let Application { listener, metrics_listener, state, mut indexer } = self;
+        let http = &state.settings.http;
+        let options = serve::ServeOptions {
+            max_connections: serve::connection_cap(http.max_connections),
+            header_read_timeout: state.settings.header_read_timeout(),
+            keep_alive_idle: state.settings.keep_alive_idle(),
+        };
+        tracing::info!(address = %listener.local_addr()?, max_connections = options.max_connections, "listening");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let metrics_server = async {
+            if let Some(listener) = metrics_listener {
+                tracing::info!(address = %listener.local_addr()?, "serving metrics");
+                let options = serve::ServeOptions { max_connections: METRICS_CONNECTIONS, ..options };
+                serve::serve(listener, metrics::router(state.clone()), options, stopped.clone()).await;
+            }
+            anyhow::Ok(())
+        };
+        let main_server = serve::serve(listener, router::router(state.clone()), options, stopped.clone());
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let ((), (), metrics_served) = tokio::join!(signal, main_server, metrics_server);
         // Stopping the indexer releases the index's writer lock; the watermark of its
         // last commit is where the next start resumes.
         indexer.0.abort();
         let _ = (&mut indexer.0).await;
-        served?;
+        metrics_served?;
         tracing::info!("stopped");
         Ok(())
     }
 }
+
+/// Connections the metrics listener serves at once: it has a handful of scrapers.
+const METRICS_CONNECTIONS: usize = 64;
 
 /// Completes on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {

@@ -1,6 +1,6 @@
 //! The whole HTTP surface: every module's routes mounted under `/api/v1`, each under
 //! its rate-limit class, then the layers every request passes (request id, tracing,
-//! security headers, CORS, compression, timeout).
+//! security headers, CORS, compression, the error envelope, timeout).
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{BoxError, Json, Router};
+use axum::{BoxError, Extension, Json, Router};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -25,6 +25,7 @@ use utoipa_scalar::{Scalar, Servable};
 
 use super::{AppState, health, metrics, openapi};
 use crate::http::error::AppError;
+use crate::http::extract::BodyLimit;
 use crate::http::rate_limit::{self as rate_limit, RouteClass, limited};
 use crate::platform::config::Settings;
 
@@ -49,16 +50,20 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();
+    let openapi = with_error_default(openapi);
     let document = openapi.clone();
-    Router::new()
+    let mut app = Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(move || async move { Json(document) }))
-        .merge(Scalar::with_url("/api/docs", openapi).title("CargoParts API"))
-        .route("/metrics", get(metrics::render))
-        .fallback(|| async { AppError::NotFound("route") })
+        .merge(Scalar::with_url("/api/docs", openapi).title("CargoParts API"));
+    if metrics::on_public_address(&settings) {
+        app = app.merge(metrics::routes(&settings));
+    }
+    app.fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(axum::middleware::from_fn(crate::platform::telemetry::track))
         .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
+        .layer(Extension(BodyLimit(settings.http.body_limit_bytes)))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -76,8 +81,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(crate::platform::headers::security_headers())
                 .layer(cors(&settings))
                 .layer(CompressionLayer::new())
-                .layer(RequestDecompressionLayer::new())
+                .layer(axum::middleware::map_response(envelope_plain_errors))
                 .layer(HandleErrorLayer::new(timeout_response))
+                .layer(RequestDecompressionLayer::new())
                 .timeout(settings.request_timeout()),
         )
         .with_state(state)
@@ -103,6 +109,67 @@ fn cors(settings: &Settings) -> CorsLayer {
             header::RETRY_AFTER,
         ])
         .max_age(Duration::from_secs(3600))
+}
+
+/// Puts every error answer that is not JSON into the envelope: rejections of axum's
+/// own extractors (a path parameter that is not UTF-8), of tower-http's layers (an
+/// unsupported `Content-Encoding`), anything a handler answered in plain text. JSON
+/// answers are left alone: they are the envelope already, or a documented body
+/// (readiness' 503).
+async fn envelope_plain_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let text = text.trim();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("request failed").to_lowercase()
+    } else {
+        text.chars().take(300).collect()
+    };
+    let mut enveloped = AppError::Protocol { status, message }.into_response();
+    for (name, value) in &parts.headers {
+        if !matches!(*name, header::CONTENT_TYPE | header::CONTENT_LENGTH | header::CONTENT_ENCODING) {
+            enveloped.headers_mut().append(name, value.clone());
+        }
+    }
+    enveloped
+}
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"))
+}
+
+/// Documents that every operation may also answer with the envelope, under any status
+/// its own responses do not list (413, 414, 431, 503 …), so generated clients can read
+/// every error.
+fn with_error_default(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let default = ResponseBuilder::new()
+        .description("An error, in the envelope")
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build())
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation.responses.responses.entry("default".to_string()).or_insert_with(|| default.clone().into());
+        }
+    }
+    openapi
 }
 
 async fn timeout_response(err: BoxError) -> AppError {

@@ -51,8 +51,9 @@ pub enum AppError {
     Conflict(String),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The body is over the route's limit, when the extractor knows it.
     #[error("request body too large")]
-    PayloadTooLarge { limit_bytes: usize },
+    PayloadTooLarge { limit_bytes: Option<usize> },
     #[error("unsupported media type")]
     UnsupportedMediaType(String),
     #[error("request timed out")]
@@ -65,6 +66,11 @@ pub enum AppError {
     /// A domain error, placed by its [`ErrorCode`].
     #[error("{message}")]
     Coded { kind: ErrorKind, message: String, fields: Vec<FieldError>, cause: Option<String> },
+    /// A failure answered by the HTTP machinery rather than a handler: hyper's request
+    /// parser, or a framework rejection that answered in plain text. The status says
+    /// what it was; the message is shown for client errors only.
+    #[error("{message}")]
+    Protocol { status: StatusCode, message: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -155,9 +161,23 @@ struct ErrorBody {
     code: &'static str,
     /// Human-readable explanation.
     message: String,
-    /// Structured details: the failing fields for validation errors.
-    #[schema(value_type = Object)]
+    /// Structured details: the failing fields (an array) for validation errors, an
+    /// object for some errors (`limit_bytes`, `retry_after_secs`, `line`/`column`,
+    /// `rejected`), and `null` for the rest.
+    #[schema(schema_with = details_schema)]
     details: Value,
+}
+
+/// `details` is one of three shapes, and always present.
+fn details_schema() -> utoipa::openapi::Schema {
+    use utoipa::PartialSchema;
+    use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
+    let any_of = AnyOfBuilder::new()
+        .item(ArrayBuilder::new().items(FieldError::schema()))
+        .item(ObjectBuilder::new().schema_type(Type::Object))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build();
+    Schema::AnyOf(any_of)
 }
 
 impl AppError {
@@ -183,6 +203,7 @@ impl AppError {
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+            AppError::Protocol { status, .. } => (*status, code_of_status(*status)),
             AppError::Coded { kind, .. } => match kind {
                 ErrorKind::Validation => (StatusCode::BAD_REQUEST, "VALIDATION_FAILED"),
                 ErrorKind::BadRequest => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
@@ -199,6 +220,13 @@ impl AppError {
         }
     }
 
+    /// The envelope this error leaves in.
+    pub fn envelope(&self) -> ErrorEnvelope {
+        let (_, code) = self.status_and_code();
+        let (message, details) = self.message_and_details();
+        ErrorEnvelope { error: ErrorBody { code, message, details } }
+    }
+
     fn message_and_details(&self) -> (String, Value) {
         match self {
             AppError::Validation(fields) => {
@@ -210,7 +238,7 @@ impl AppError {
             }
             AppError::BadRequest { message, details } => (message.clone(), details.clone().unwrap_or(Value::Null)),
             AppError::Unauthorized(why) | AppError::Forbidden(why) => (why.to_string(), Value::Null),
-            AppError::PayloadTooLarge { limit_bytes } => (
+            AppError::PayloadTooLarge { limit_bytes: Some(limit_bytes) } => (
                 format!("request body exceeds the limit of {limit_bytes} bytes"),
                 serde_json::json!({ "limit_bytes": limit_bytes }),
             ),
@@ -219,6 +247,12 @@ impl AppError {
                 (self.to_string(), serde_json::json!({ "limit": limit, "retry_after_secs": retry_after_secs }))
             }
             AppError::Internal(_) => ("internal error".to_string(), Value::Null),
+            AppError::Protocol { status, .. } if *status == StatusCode::SERVICE_UNAVAILABLE => {
+                ("service temporarily unavailable".to_string(), Value::Null)
+            }
+            AppError::Protocol { status, .. } if status.is_server_error() => {
+                ("internal error".to_string(), Value::Null)
+            }
             AppError::Unavailable(_) => ("service temporarily unavailable".to_string(), Value::Null),
             AppError::Coded { kind: ErrorKind::Internal, .. } => ("internal error".to_string(), Value::Null),
             AppError::Coded { kind: ErrorKind::Unavailable, .. } => {
@@ -229,6 +263,27 @@ impl AppError {
             }
             other => (other.to_string(), Value::Null),
         }
+    }
+}
+
+/// The stable code of a status answered by the HTTP machinery.
+fn code_of_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "UNAUTHORIZED",
+        403 => "FORBIDDEN",
+        404 => "NOT_FOUND",
+        405 => "METHOD_NOT_ALLOWED",
+        408 | 504 => "TIMEOUT",
+        409 => "CONFLICT",
+        413 => "PAYLOAD_TOO_LARGE",
+        414 => "URI_TOO_LONG",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
+        422 => "VALIDATION_FAILED",
+        429 => "RATE_LIMITED",
+        431 => "HEADERS_TOO_LARGE",
+        503 => "SERVICE_UNAVAILABLE",
+        500..=599 => "INTERNAL_ERROR",
+        _ => "BAD_REQUEST",
     }
 }
 
@@ -244,7 +299,7 @@ impl From<sqlx::Error> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+        let (status, _) = self.status_and_code();
         match &self {
             AppError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             AppError::Unavailable(cause) => tracing::warn!(%cause, "service unavailable"),
@@ -256,9 +311,7 @@ impl IntoResponse for AppError {
             }
             _ => {}
         }
-        let (message, details) = self.message_and_details();
-        let body = ErrorEnvelope { error: ErrorBody { code, message, details } };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = (status, Json(self.envelope())).into_response();
         if let AppError::RateLimited { limit, retry_after_secs } = self {
             let headers = response.headers_mut();
             headers.insert(header::RETRY_AFTER, retry_after_secs.into());
@@ -321,6 +374,31 @@ mod tests {
         assert_eq!(response.headers()["retry-after"], "42");
         assert_eq!(response.headers()["x-ratelimit-remaining"], "0");
         assert_eq!(response.headers()["x-ratelimit-limit"], "5");
+    }
+
+    #[test]
+    fn answers_of_the_http_machinery_get_a_code_by_status_and_hide_server_causes() {
+        let too_long = AppError::Protocol { status: StatusCode::URI_TOO_LONG, message: "the URL is too long".into() };
+        assert_eq!(too_long.status_and_code(), (StatusCode::URI_TOO_LONG, "URI_TOO_LONG"));
+        assert_eq!(too_long.message_and_details().0, "the URL is too long");
+        let failed = AppError::Protocol { status: StatusCode::BAD_GATEWAY, message: "upstream said: secret".into() };
+        assert_eq!(failed.status_and_code(), (StatusCode::BAD_GATEWAY, "INTERNAL_ERROR"));
+        assert_eq!(failed.message_and_details().0, "internal error");
+        let teapot = AppError::Protocol { status: StatusCode::IM_A_TEAPOT, message: "short and stout".into() };
+        assert_eq!(teapot.status_and_code().1, "BAD_REQUEST");
+    }
+
+    #[test]
+    fn the_schema_of_details_admits_an_array_an_object_and_null() {
+        let schema = serde_json::to_value(<ErrorBody as utoipa::PartialSchema>::schema()).unwrap();
+        let shapes: Vec<&str> = schema["properties"]["details"]["anyOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|shape| shape["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(shapes, ["array", "object", "null"]);
+        assert!(schema["required"].as_array().unwrap().contains(&serde_json::json!("details")));
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
 }
 
 /// What an instance is for.
@@ -83,6 +85,28 @@ pub struct HttpSettings {
     /// client address of anyone else's request is the socket's peer.
     #[serde(default)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a client may take to send a request's line and headers, counted from its
+    /// first byte; a connection that has not finished by then is closed.
+    pub header_read_timeout_ms: u64,
+    /// How long a connection may sit with no request in flight and nothing sent before
+    /// it is closed. Keep it above the load balancer's idle timeout.
+    pub keep_alive_idle_secs: u64,
+    /// Connections served at once; past it, new ones wait in the kernel's accept queue.
+    /// Clipped at start-up to what the open-file limit leaves room for.
+    pub max_connections: usize,
+}
+
+/// Where the Prometheus metrics are served, and to whom.
+///
+/// With `bind` set they are served only there (not on the public address); with `token`
+/// set every scrape must bring it as a bearer token. With neither, development serves
+/// them on the public address and production does not serve them at all.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MetricsSettings {
+    /// A separate listen address for `/metrics`, e.g. `0.0.0.0:9100` inside a pod.
+    pub bind: Option<SocketAddr>,
+    /// A bearer token every scrape must present (at least 16 characters).
+    pub token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +227,9 @@ body_limit_bytes = 1048576
 inventory_body_limit_bytes = 33554432
 cors_origins = []
 trusted_proxies = []
+header_read_timeout_ms = 10000
+keep_alive_idle_secs = 75
+max_connections = 10000
 
 [redis]
 key_prefix = "cargoparts:"
@@ -302,6 +329,12 @@ impl Settings {
             "search.ready_max_lag_secs must be positive"
         );
         anyhow::ensure!(self.search.outbox_retention_secs >= 60, "search.outbox_retention_secs must be at least 60");
+        anyhow::ensure!(self.http.header_read_timeout_ms > 0, "http.header_read_timeout_ms must be positive");
+        anyhow::ensure!(self.http.keep_alive_idle_secs > 0, "http.keep_alive_idle_secs must be positive");
+        anyhow::ensure!(self.http.max_connections > 0, "http.max_connections must be positive");
+        if let Some(token) = &self.metrics.token {
+            anyhow::ensure!(token.expose_secret().len() >= 16, "metrics.token must be at least 16 characters");
+        }
         for url in [Some(&self.database.url), self.database.read_url.as_ref()].into_iter().flatten() {
             let parsed = url::Url::parse(url.expose_secret()).context("database url is not a URL")?;
             anyhow::ensure!(
@@ -314,6 +347,14 @@ impl Settings {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.http.request_timeout_ms)
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.http.header_read_timeout_ms)
+    }
+
+    pub fn keep_alive_idle(&self) -> Duration {
+        Duration::from_secs(self.http.keep_alive_idle_secs)
     }
 }
 
@@ -384,6 +425,28 @@ mod tests {
         std::fs::write(&path, "[rate_limit.auth]\nlimit = 5\nwindow_secs = 0\n").unwrap();
         let err = Settings::load_from(path.to_str(), env_of(&[])).unwrap_err();
         assert!(err.to_string().contains("window_secs"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_and_the_metrics_listener_come_from_the_settings_file() {
+        let settings = Settings::load_from(None, env_of(&[])).unwrap();
+        assert_eq!(settings.http.header_read_timeout_ms, 10_000);
+        assert_eq!(settings.http.max_connections, 10_000);
+        assert!(settings.metrics.bind.is_none() && settings.metrics.token.is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cargoparts.toml");
+        std::fs::write(
+            &path,
+            "[http]\nmax_connections = 2048\n[metrics]\nbind = \"0.0.0.0:9100\"\ntoken = \"a-scrape-token-of-some-length\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load_from(path.to_str(), env_of(&[])).unwrap();
+        assert_eq!(settings.metrics.bind.unwrap().port(), 9100);
+        assert_eq!(settings.metrics.token.unwrap().expose_secret(), "a-scrape-token-of-some-length");
+        assert_eq!(settings.http.max_connections, 2048);
+        std::fs::write(&path, "[metrics]\ntoken = \"short\"\n").unwrap();
+        let err = Settings::load_from(path.to_str(), env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("metrics.token"), "{err}");
     }
 
     #[test]

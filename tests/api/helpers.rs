@@ -91,6 +91,8 @@ pub struct TestApp {
     pub db: PgPool,
     pub db_name: String,
     pub client: reqwest::Client,
+    /// `http://127.0.0.1:port` of the metrics listener, when `metrics.bind` is set.
+    pub metrics_address: Option<String>,
     /// False for a replica, which shares the database of the app it was started from.
     owns_database: bool,
 }
@@ -143,10 +145,11 @@ async fn start_app(
     let mut application = Application::build(settings).await.expect("the application starts");
     prepare(&mut application);
     let address = format!("http://127.0.0.1:{}", application.port());
+    let metrics_address = application.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
     let db = application.state().db.0.clone();
     tokio::spawn(application.run_until(std::future::pending()));
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
-    TestApp { address, _index_dir: index_dir, db, db_name, client, owns_database }
+    TestApp { address, _index_dir: index_dir, db, db_name, client, metrics_address, owns_database }
 }
 
 impl TestApp {

@@ -12,6 +12,7 @@ mod auth_support;
 mod auth_tokens;
 mod catalog_import;
 mod conventions;
+mod hardening;
 mod helpers;
 mod index_crash;
 mod index_lifecycle;
