@@ -13,6 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::platform::store;
 use crate::search::readiness::SearchReadiness;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -63,7 +64,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
 }
 
 async fn check_database(state: &AppState) -> ComponentStatus {
-    let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db.0);
+    let ping = store::ping(&state.db.0);
     match tokio::time::timeout(CHECK_TIMEOUT, ping).await {
         Ok(Ok(_)) => ComponentStatus { status: "ok", error: None },
         Ok(Err(e)) => down(e.to_string()),

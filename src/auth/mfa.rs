@@ -12,13 +12,14 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde::Serialize;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use totp_rs::{Builder, Secret, Totp};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AuthState;
 use super::error::AuthError;
+use super::store;
 use super::tokens::{self, CHALLENGE_PREFIX};
 use super::users::UserRecord;
 
@@ -84,22 +85,9 @@ pub async fn start_enrolment(
     let otpauth_url = presented.to_url().map_err(|e| AuthError::Internal(anyhow::anyhow!("TOTP URL: {e}")))?;
     let qr_png = presented.to_qr_png().map_err(|e| AuthError::Internal(anyhow::anyhow!("TOTP QR code: {e}")))?;
     let sealed = auth.keys.cipher.seal(secret.as_bytes(), &secret_context(user.id));
-    // A confirmed authenticator is never replaced here: the WHERE makes the upsert a
-    // no-op, which the row count reports.
-    let written = sqlx::query(
-        "INSERT INTO user_totp (user_id, secret_encrypted, created_at) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id) DO UPDATE
-            SET secret_encrypted = EXCLUDED.secret_encrypted, created_at = EXCLUDED.created_at,
-                last_used_step = NULL
-          WHERE user_totp.confirmed_at IS NULL",
-    )
-    .bind(user.id)
-    .bind(sealed)
-    .bind(auth.clock.now())
-    .execute(conn)
-    .await?
-    .rows_affected();
-    if written == 0 {
+    // A confirmed authenticator is never replaced here.
+    let written = store::mfa::upsert_pending_totp(conn, user.id, &sealed, auth.clock.now()).await?;
+    if !written {
         return Err(AuthError::Conflict(
             "two-factor authentication is already on; turn it off first to change authenticator",
         ));
@@ -119,36 +107,25 @@ pub async fn confirm_enrolment(
     code: &str,
 ) -> Result<Vec<String>, AuthError> {
     let now = auth.clock.now();
-    let row = sqlx::query(
-        "SELECT secret_encrypted, confirmed_at IS NOT NULL AS confirmed
-           FROM user_totp WHERE user_id = $1 FOR UPDATE",
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AuthError::Conflict("no authenticator enrolment in progress; start one first"))?;
-    if row.try_get::<bool, _>("confirmed")? {
+    let pending = store::mfa::lock_totp(&mut *conn, user_id)
+        .await?
+        .ok_or_else(|| AuthError::Conflict("no authenticator enrolment in progress; start one first"))?;
+    if pending.confirmed {
         return Err(AuthError::Conflict("two-factor authentication is already on"));
     }
-    let sealed: String = row.try_get("secret_encrypted")?;
-    let secret = auth.keys.cipher.open(&sealed, &secret_context(user_id))?;
+    let secret = auth.keys.cipher.open(&pending.secret_encrypted, &secret_context(user_id))?;
     let totp = totp(secret)?;
     let step = totp_code(code)
         .and_then(|digits| totp.check(&digits, unix_seconds(now)))
         .ok_or_else(|| AuthError::invalid("code", "is not the code your authenticator shows"))?;
-    sqlx::query("UPDATE user_totp SET confirmed_at = $2, last_used_step = $3 WHERE user_id = $1")
-        .bind(user_id)
-        .bind(now)
-        .bind(i64::try_from(step).map_err(anyhow::Error::from)?)
-        .execute(&mut *conn)
-        .await?;
+    store::mfa::confirm_totp(&mut *conn, user_id, now, i64::try_from(step).map_err(anyhow::Error::from)?).await?;
     replace_recovery_codes(conn, auth, user_id, now).await
 }
 
 /// Turns two-factor authentication off.
 pub async fn disable(conn: &mut PgConnection, user_id: Uuid) -> Result<(), AuthError> {
-    sqlx::query("DELETE FROM user_totp WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(conn).await?;
+    store::mfa::delete_totp(&mut *conn, user_id).await?;
+    store::mfa::delete_recovery_codes(conn, user_id).await?;
     Ok(())
 }
 
@@ -159,19 +136,11 @@ pub async fn replace_recovery_codes(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, AuthError> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    store::mfa::delete_recovery_codes(&mut *conn, user_id).await?;
     let codes: Vec<String> = (0..RECOVERY_CODE_COUNT).map(|_| new_recovery_code()).collect();
     let hashes: Vec<Vec<u8>> =
         codes.iter().map(|code| recovery_hash(auth, user_id, &normalize_recovery_code(code))).collect();
-    sqlx::query(
-        "INSERT INTO recovery_codes (user_id, code_hash, created_at)
-         SELECT $1, hash, $3 FROM unnest($2::bytea[]) AS hash",
-    )
-    .bind(user_id)
-    .bind(hashes)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    store::mfa::insert_recovery_codes(conn, user_id, &hashes, now).await?;
     Ok(codes)
 }
 
@@ -185,32 +154,15 @@ pub async fn check_second_factor(
 ) -> Result<Option<Factor>, AuthError> {
     let now = auth.clock.now();
     if let Some(digits) = totp_code(code) {
-        let Some(row) = sqlx::query(
-            "SELECT secret_encrypted FROM user_totp
-              WHERE user_id = $1 AND confirmed_at IS NOT NULL FOR UPDATE",
-        )
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        else {
+        let Some(sealed) = store::mfa::lock_confirmed_totp_secret(&mut *conn, user_id).await? else {
             return Ok(None);
         };
-        let sealed: String = row.try_get("secret_encrypted")?;
         let secret = auth.keys.cipher.open(&sealed, &secret_context(user_id))?;
         let Some(step) = totp(secret)?.check(&digits, unix_seconds(now)) else {
             return Ok(None);
         };
         let step = i64::try_from(step).map_err(anyhow::Error::from)?;
-        let fresh = sqlx::query(
-            "UPDATE user_totp SET last_used_step = $2
-              WHERE user_id = $1 AND (last_used_step IS NULL OR last_used_step < $2)",
-        )
-        .bind(user_id)
-        .bind(step)
-        .execute(conn)
-        .await?
-        .rows_affected();
-        if fresh == 0 {
+        if !store::mfa::advance_totp_step(conn, user_id, step).await? {
             tracing::warn!(%user_id, "replayed authenticator code refused");
             return Ok(None);
         }
@@ -220,17 +172,8 @@ pub async fn check_second_factor(
     if normalized.len() != RECOVERY_CODE_LEN {
         return Ok(None);
     }
-    let spent = sqlx::query(
-        "UPDATE recovery_codes SET used_at = $3
-          WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
-    )
-    .bind(user_id)
-    .bind(recovery_hash(auth, user_id, &normalized))
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok((spent == 1).then_some(Factor::RecoveryCode))
+    let spent = store::mfa::spend_recovery_code(conn, user_id, &recovery_hash(auth, user_id, &normalized), now).await?;
+    Ok(spent.then_some(Factor::RecoveryCode))
 }
 
 /// The answer to a correct password (or SMS code) when a second factor is needed.
@@ -256,17 +199,14 @@ pub async fn open_challenge(
     let now = auth.clock.now();
     let ttl = i64::try_from(auth.settings.mfa_challenge_ttl_secs).map_err(anyhow::Error::from)?;
     let (token, digest) = tokens::new_opaque_token(CHALLENGE_PREFIX);
-    sqlx::query(
-        "INSERT INTO mfa_challenges (user_id, token_hash, method, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(user_id)
-    .bind(digest)
-    .bind(first_factor)
-    .bind(now)
-    .bind(now + Duration::seconds(ttl))
-    .execute(conn)
-    .await?;
+    let challenge = store::mfa::NewChallenge {
+        user_id,
+        token_hash: &digest,
+        first_factor,
+        created_at: now,
+        expires_at: now + Duration::seconds(ttl),
+    };
+    store::mfa::insert_challenge(conn, challenge).await?;
     Ok(MfaChallenge {
         mfa_required: true,
         mfa_token: token,
@@ -292,24 +232,8 @@ pub async fn find_challenge(
     if !token.starts_with(CHALLENGE_PREFIX) || token.len() > 128 {
         return Ok(None);
     }
-    let row = sqlx::query(
-        "SELECT id, user_id, method FROM mfa_challenges
-          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND attempts < $3
-            FOR UPDATE",
-    )
-    .bind(tokens::digest(token))
-    .bind(auth.clock.now())
-    .bind(i32::try_from(auth.settings.max_code_attempts).unwrap_or(i32::MAX))
-    .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(OpenChallenge {
-            id: row.try_get("id")?,
-            user_id: row.try_get("user_id")?,
-            first_factor: row.try_get("method")?,
-        })
-    })
-    .transpose()
+    let max_attempts = i32::try_from(auth.settings.max_code_attempts).unwrap_or(i32::MAX);
+    Ok(store::mfa::lock_open_challenge(conn, &tokens::digest(token), auth.clock.now(), max_attempts).await?)
 }
 
 /// Records the outcome of an attempt at a challenge.
@@ -319,12 +243,11 @@ pub async fn settle_challenge(
     id: Uuid,
     passed: bool,
 ) -> Result<(), AuthError> {
-    let update = if passed {
-        sqlx::query("UPDATE mfa_challenges SET used_at = $2 WHERE id = $1").bind(id).bind(auth.clock.now())
+    if passed {
+        store::mfa::spend_challenge(conn, id, auth.clock.now()).await?;
     } else {
-        sqlx::query("UPDATE mfa_challenges SET attempts = attempts + 1 WHERE id = $1").bind(id)
-    };
-    update.execute(conn).await?;
+        store::mfa::count_failed_attempt(conn, id).await?;
+    }
     Ok(())
 }
 

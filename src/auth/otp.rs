@@ -6,13 +6,14 @@
 //! revealed: a request is answered the same either way, and a code is only sent
 //! (and paid for) when there is an account to sign in to.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use rand::Rng;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
 use super::AuthState;
 use super::error::AuthError;
+use super::store;
 use super::users::{self, UserRecord};
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
@@ -45,20 +46,11 @@ pub async fn request(db: &PgPool, auth: &AuthState, phone: &Phone, context: &Req
     // Serializes requests for one number so that concurrent ones cannot both pass
     // the hourly count.
     let lock_key = i64::from_be_bytes(phone_hash[..8].try_into().map_err(anyhow::Error::from)?);
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock_key).execute(&mut *tx).await?;
-    let recent = sqlx::query(
-        "SELECT count(*) AS sent, min(created_at) AS oldest FROM phone_otps
-          WHERE phone_hash = $1 AND created_at > $2",
-    )
-    .bind(&phone_hash)
-    .bind(hour_ago)
-    .fetch_one(&mut *tx)
-    .await?;
-    let sent: i64 = recent.try_get("sent")?;
+    store::otp::lock_phone(&mut *tx, lock_key).await?;
+    let recent = store::otp::issued_since(&mut *tx, &phone_hash, hour_ago).await?;
     let max = auth.settings.otp_max_per_hour;
-    if sent >= i64::from(max) {
-        let oldest: Option<DateTime<Utc>> = recent.try_get("oldest")?;
-        let frees_at = oldest.unwrap_or(now) + Duration::hours(1);
+    if recent.count >= i64::from(max) {
+        let frees_at = recent.oldest.unwrap_or(now) + Duration::hours(1);
         return Err(AuthError::Limited(LimitError::Exceeded {
             limit: max,
             retry_after_secs: u64::try_from((frees_at - now).num_seconds().max(1)).unwrap_or(1),
@@ -66,16 +58,8 @@ pub async fn request(db: &PgPool, auth: &AuthState, phone: &Phone, context: &Req
     }
     let code = new_code();
     let ttl_secs = auth.settings.otp_ttl_secs;
-    sqlx::query(
-        "INSERT INTO phone_otps (phone_hash, code_hash, created_at, expires_at)
-         VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&phone_hash)
-    .bind(code_hash(auth, &phone_hash, &code))
-    .bind(now)
-    .bind(now + Duration::seconds(i64::try_from(ttl_secs).map_err(anyhow::Error::from)?))
-    .execute(&mut *tx)
-    .await?;
+    let expires_at = now + Duration::seconds(i64::try_from(ttl_secs).map_err(anyhow::Error::from)?);
+    store::otp::insert(&mut *tx, &phone_hash, &code_hash(auth, &phone_hash, &code), now, expires_at).await?;
     let user = users::by_phone_hash(&mut *tx, &phone_hash).await?;
     audit::record(&mut *tx, Entry::about(Event::OtpRequested, user.as_ref().map(|u| u.id)), context, now).await?;
     tx.commit().await?;
@@ -99,22 +83,11 @@ pub async fn verify(
     let now = auth.clock.now();
     let phone_hash = users::phone_hash(&auth.keys.lookup, phone);
     let mut tx = db.begin().await?;
-    let Some(row) = sqlx::query(
-        "SELECT id, code_hash, expires_at, attempts FROM phone_otps
-          WHERE phone_hash = $1 AND consumed_at IS NULL
-          ORDER BY created_at DESC LIMIT 1
-            FOR UPDATE",
-    )
-    .bind(&phone_hash)
-    .fetch_optional(&mut *tx)
-    .await?
+    let Some(store::otp::OtpRow { id, code_hash: stored, expires_at, attempts }) =
+        store::otp::lock_latest_unspent(&mut *tx, &phone_hash).await?
     else {
         return Err(INVALID);
     };
-    let id: uuid::Uuid = row.try_get("id")?;
-    let stored: Vec<u8> = row.try_get("code_hash")?;
-    let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
-    let attempts: i32 = row.try_get("attempts")?;
     let exhausted = i64::from(attempts) >= i64::from(auth.settings.max_code_attempts);
     if expires_at <= now || exhausted {
         return Err(INVALID);
@@ -122,12 +95,12 @@ pub async fn verify(
     let presented = code_hash(auth, &phone_hash, code.trim());
     let user = users::by_phone_hash(&mut *tx, &phone_hash).await?;
     if !bool::from(presented.ct_eq(&stored)) {
-        sqlx::query("UPDATE phone_otps SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        store::otp::count_failed_attempt(&mut *tx, id).await?;
         audit::record(&mut *tx, Entry::about(Event::OtpFailed, user.as_ref().map(|u| u.id)), context, now).await?;
         tx.commit().await?;
         return Err(INVALID);
     }
-    sqlx::query("UPDATE phone_otps SET consumed_at = $2 WHERE id = $1").bind(id).bind(now).execute(&mut *tx).await?;
+    store::otp::spend(&mut *tx, id, now).await?;
     tx.commit().await?;
     user.ok_or(INVALID)
 }

@@ -8,12 +8,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AuthState;
 use super::error::AuthError;
+use super::store;
 use super::tokens::{self, REFRESH_PREFIX, Subject};
 use super::users;
 use crate::platform::audit::{self, Entry, Event};
@@ -63,16 +64,14 @@ pub async fn start(
 ) -> Result<TokenResponse, AuthError> {
     let now = auth.clock.now();
     let session_id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO auth_sessions (id, user_id, created_at, ip, user_agent)
-         VALUES ($1, $2, $3, $4::inet, $5)",
+    store::sessions::insert_session(
+        &mut *conn,
+        session_id,
+        subject.user_id,
+        now,
+        context.ip_text().as_deref(),
+        context.user_agent.as_deref(),
     )
-    .bind(session_id)
-    .bind(subject.user_id)
-    .bind(now)
-    .bind(context.ip_text())
-    .bind(context.user_agent.as_deref())
-    .execute(&mut *conn)
     .await?;
     let refresh_token = insert_refresh_token(conn, auth, session_id, now).await?;
     Ok(token_response(auth, subject, session_id, refresh_token, now))
@@ -86,16 +85,7 @@ async fn insert_refresh_token(
 ) -> Result<String, AuthError> {
     let (token, digest) = tokens::new_opaque_token(REFRESH_PREFIX);
     let lifetime = Duration::seconds(i64::try_from(auth.settings.refresh_token_ttl_secs).map_err(anyhow::Error::from)?);
-    sqlx::query(
-        "INSERT INTO refresh_tokens (session_id, token_hash, created_at, expires_at)
-         VALUES ($1, $2, $3, $4)",
-    )
-    .bind(session_id)
-    .bind(digest)
-    .bind(now)
-    .bind(now + lifetime)
-    .execute(conn)
-    .await?;
+    store::sessions::insert_refresh_token(conn, session_id, &digest, now, now + lifetime).await?;
     Ok(token)
 }
 
@@ -123,24 +113,11 @@ pub async fn rotate(
     }
     let now = auth.clock.now();
     let mut tx = db.begin().await?;
-    let Some(row) = sqlx::query(
-        "SELECT t.id, t.session_id, t.expires_at, t.used_at, s.user_id, s.revoked_at
-           FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
-          WHERE t.token_hash = $1
-            FOR UPDATE OF t, s",
-    )
-    .bind(tokens::digest(presented))
-    .fetch_optional(&mut *tx)
-    .await?
+    let Some(store::sessions::RefreshTokenRow { id: token_id, session_id, user_id, expires_at, used_at, revoked_at }) =
+        store::sessions::lock_refresh_token(&mut *tx, &tokens::digest(presented)).await?
     else {
         return Err(INVALID);
     };
-    let token_id: Uuid = row.try_get("id")?;
-    let session_id: Uuid = row.try_get("session_id")?;
-    let user_id: Uuid = row.try_get("user_id")?;
-    let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
-    let used_at: Option<DateTime<Utc>> = row.try_get("used_at")?;
-    let revoked_at: Option<DateTime<Utc>> = row.try_get("revoked_at")?;
 
     if revoked_at.is_some() {
         return Err(AuthError::Unauthenticated("this session has ended; sign in again"));
@@ -164,11 +141,7 @@ pub async fn rotate(
     if expires_at <= now {
         return Err(INVALID);
     }
-    sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE id = $1")
-        .bind(token_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    store::sessions::spend_refresh_token(&mut *tx, token_id, now).await?;
     // The role or seller link may have changed since the session began.
     let user =
         users::by_id(&mut *tx, user_id).await?.ok_or(AuthError::Unauthenticated("the account no longer exists"))?;
@@ -189,16 +162,7 @@ async fn end_in(
     reason: EndReason,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    sqlx::query(
-        "UPDATE auth_sessions SET revoked_at = $2, revoked_reason = $3
-          WHERE id = $1 AND revoked_at IS NULL",
-    )
-    .bind(session_id)
-    .bind(now)
-    .bind(reason.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
+    Ok(store::sessions::end_session(conn, session_id, now, reason.as_str()).await?)
 }
 
 /// Ends every session of a user but `keep`; returns how many ended.
@@ -209,15 +173,5 @@ pub async fn end_all(
     reason: EndReason,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let result = sqlx::query(
-        "UPDATE auth_sessions SET revoked_at = $3, revoked_reason = $4
-          WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2",
-    )
-    .bind(user_id)
-    .bind(keep)
-    .bind(now)
-    .bind(reason.as_str())
-    .execute(conn)
-    .await?;
-    Ok(result.rows_affected())
+    Ok(store::sessions::end_user_sessions(conn, user_id, keep, now, reason.as_str()).await?)
 }

@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::postgres::PgRow;
-use sqlx::{PgExecutor, PgPool, Row};
+use sqlx::{PgExecutor, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -11,24 +10,12 @@ use super::AuthState;
 use super::error::AuthError;
 use super::principal::Role;
 use super::sessions::{self, EndReason};
+use super::store;
 use super::tokens::Subject;
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
 use crate::platform::crypto::{FieldCipher, LookupHasher};
 use crate::platform::phone::Phone;
-
-macro_rules! select_user {
-    ($filter:literal) => {
-        concat!(
-            "SELECT u.id, u.email, u.phone_encrypted, u.name, u.password_hash, u.role, u.seller_id,
-                    u.created_at,
-                    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)
-                        AS mfa_enabled
-               FROM users u WHERE ",
-            $filter
-        )
-    };
-}
 
 /// A user row with what sign-in needs.
 #[derive(Clone)]
@@ -45,20 +32,6 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
-    fn from_row(row: &PgRow) -> Result<UserRecord, AuthError> {
-        Ok(UserRecord {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            phone_encrypted: row.try_get("phone_encrypted")?,
-            name: row.try_get("name")?,
-            password_hash: row.try_get("password_hash")?,
-            role: Role::from_db(row.try_get("role")?)?,
-            seller_id: row.try_get("seller_id")?,
-            created_at: row.try_get("created_at")?,
-            mfa_enabled: row.try_get("mfa_enabled")?,
-        })
-    }
-
     pub fn subject(&self) -> Subject {
         Subject { user_id: self.id, role: self.role, seller_id: self.seller_id }
     }
@@ -126,18 +99,15 @@ pub fn phone_hash(lookup: &LookupHasher, phone: &Phone) -> Vec<u8> {
 }
 
 pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRecord>, AuthError> {
-    let row = sqlx::query(select_user!("u.id = $1")).bind(id).fetch_optional(db).await?;
-    row.as_ref().map(UserRecord::from_row).transpose()
+    Ok(store::users::by_id(db, id).await?)
 }
 
 pub async fn by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRecord>, AuthError> {
-    let row = sqlx::query(select_user!("u.email = $1")).bind(email).fetch_optional(db).await?;
-    row.as_ref().map(UserRecord::from_row).transpose()
+    Ok(store::users::by_email(db, email).await?)
 }
 
 pub async fn by_phone_hash(db: impl PgExecutor<'_>, hash: &[u8]) -> Result<Option<UserRecord>, AuthError> {
-    let row = sqlx::query(select_user!("u.phone_hash = $1")).bind(hash).fetch_optional(db).await?;
-    row.as_ref().map(UserRecord::from_row).transpose()
+    Ok(store::users::by_phone_hash(db, hash).await?)
 }
 
 /// Gives the account with `email` the role `role` (a seller account needs the external
@@ -148,26 +118,16 @@ pub async fn set_role(db: &PgPool, email: &str, role: Role, seller_external_id: 
     let mut tx = db.begin().await?;
     let seller_id: Option<Uuid> = match (role, seller_external_id) {
         (Role::Seller, Some(external_id)) => Some(
-            sqlx::query_scalar("SELECT id FROM sellers WHERE external_id = $1")
-                .bind(external_id)
-                .fetch_optional(&mut *tx)
+            store::users::seller_id_by_external_id(&mut *tx, external_id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no seller has the external id {external_id}"))?,
         ),
         (Role::Seller, None) => anyhow::bail!("a seller account needs its seller record"),
         (_, _) => None,
     };
-    let user_id: Uuid = sqlx::query_scalar(
-        "UPDATE users SET role = $2, seller_id = COALESCE($3, seller_id), updated_at = $4
-          WHERE email = $1 RETURNING id",
-    )
-    .bind(&email)
-    .bind(role.as_str())
-    .bind(seller_id)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
+    let user_id = store::users::set_role_by_email(&mut *tx, &email, role, seller_id, now)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
     let ended = sessions::end_all(&mut tx, user_id, None, EndReason::Admin, now).await?;
     audit::record(
         &mut *tx,

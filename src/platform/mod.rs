@@ -17,4 +17,5 @@ pub mod phone;
 pub mod rate_limit;
 pub mod redis;
 pub mod sms;
+pub mod store;
 pub mod telemetry;

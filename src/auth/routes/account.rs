@@ -18,6 +18,7 @@ use crate::auth::login::{self, LoginResponse};
 use crate::auth::passwords;
 use crate::auth::principal::{AuthUser, Role};
 use crate::auth::sessions::{self, EndReason, TokenResponse};
+use crate::auth::store::{self, users::NewUser};
 use crate::auth::users::{self, UserRecord, UserView};
 use crate::catalog::canonical_city;
 use crate::catalog::feed::single_line;
@@ -238,21 +239,17 @@ pub async fn register(
         Some(link) => Some(seller_for(&mut tx, link).await?),
         None => None,
     };
-    let inserted = sqlx::query(
-        "INSERT INTO users (id, email, phone_hash, phone_encrypted, name, password_hash, role, seller_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(&registration.email)
-    .bind(phone_hash)
-    .bind(phone_sealed)
-    .bind(&registration.name)
-    .bind(password_hash)
-    .bind(registration.role.as_str())
-    .bind(seller_id)
-    .execute(&mut *tx)
-    .await;
-    match inserted {
+    let new_user = NewUser {
+        id,
+        email: registration.email.as_deref(),
+        phone_hash: phone_hash.as_deref(),
+        phone_encrypted: phone_sealed.as_deref(),
+        name: &registration.name,
+        password_hash: &password_hash,
+        role: registration.role,
+        seller_id,
+    };
+    match store::users::insert(&mut *tx, new_user).await {
         Ok(_) => {}
         Err(e) if is_constraint_violation(&e, "users_email_key") => {
             return Err(AppError::Conflict("an account with this email address already exists".into()));
@@ -518,12 +515,7 @@ pub async fn change_password(
     let hash = passwords::hash(body.new_password).await?;
     let now = auth.clock.now();
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
-        .bind(user.user_id)
-        .bind(hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    store::users::set_password(&mut *tx, user.user_id, &hash, now).await?;
     let ended = sessions::end_all(&mut tx, user.user_id, Some(user.session_id), EndReason::PasswordChange, now).await?;
     audit::record(
         &mut *tx,

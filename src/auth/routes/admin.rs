@@ -5,8 +5,6 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
@@ -14,8 +12,10 @@ use validator::{Validate, ValidationError};
 use crate::auth::AuthState;
 use crate::auth::principal::AdminUser;
 use crate::auth::sessions::{self, EndReason};
+use crate::auth::store;
 use crate::http::error::{AppError, ErrorEnvelope};
 use crate::http::extract::AppQuery;
+use crate::platform::audit::store::{AuditRecord, Filter};
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
 use crate::platform::db::PrimaryDb;
@@ -68,18 +68,10 @@ pub struct AuditEntryView {
     pub details: Value,
 }
 
-impl AuditEntryView {
-    fn from_row(row: &PgRow) -> sqlx::Result<AuditEntryView> {
-        Ok(AuditEntryView {
-            id: row.try_get("id")?,
-            occurred_at: row.try_get("occurred_at")?,
-            event: row.try_get("event")?,
-            actor_id: row.try_get("actor_id")?,
-            subject_id: row.try_get("subject_id")?,
-            ip: row.try_get("ip")?,
-            user_agent: row.try_get("user_agent")?,
-            details: row.try_get("details")?,
-        })
+impl From<AuditRecord> for AuditEntryView {
+    fn from(record: AuditRecord) -> AuditEntryView {
+        let AuditRecord { id, occurred_at, event, actor_id, subject_id, ip, user_agent, details } = record;
+        AuditEntryView { id, occurred_at, event, actor_id, subject_id, ip, user_agent, details }
     }
 }
 
@@ -104,29 +96,10 @@ pub async fn audit_log(
     AppQuery(query): AppQuery<AuditLogQuery>,
 ) -> Result<Json<Paginated<AuditEntryView>>, AppError> {
     let page = PageParams { page: query.page, limit: query.limit };
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log
-          WHERE ($1::text IS NULL OR event = $1)
-            AND ($2::uuid IS NULL OR actor_id = $2 OR subject_id = $2)",
-    )
-    .bind(&query.event)
-    .bind(query.user_id)
-    .fetch_one(&db)
-    .await?;
-    let rows = sqlx::query(
-        "SELECT id, occurred_at, event, actor_id, subject_id, host(ip) AS ip, user_agent, details
-           FROM audit_log
-          WHERE ($1::text IS NULL OR event = $1)
-            AND ($2::uuid IS NULL OR actor_id = $2 OR subject_id = $2)
-          ORDER BY occurred_at DESC, id DESC LIMIT $3 OFFSET $4",
-    )
-    .bind(&query.event)
-    .bind(query.user_id)
-    .bind(i64::from(page.limit))
-    .bind(page.offset())
-    .fetch_all(&db)
-    .await?;
-    let data = rows.iter().map(AuditEntryView::from_row).collect::<Result<_, _>>()?;
+    let filter = Filter { event: query.event.as_deref(), user_id: query.user_id };
+    let total = audit::store::count(&db, filter).await?;
+    let records = audit::store::page(&db, filter, i64::from(page.limit), page.offset()).await?;
+    let data = records.into_iter().map(AuditEntryView::from).collect();
     Ok(Json(Paginated { data, meta: PageMeta::new(page, u64::try_from(total).unwrap_or(0)) }))
 }
 
@@ -163,11 +136,7 @@ pub async fn revoke_sessions(
     let user_id = Uuid::parse_str(&id).map_err(|_| AppError::invalid("id", "must be a UUID"))?;
     let now = auth.clock.now();
     let mut tx = db.begin().await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !exists {
+    if !store::users::exists(&mut *tx, user_id).await? {
         return Err(AppError::NotFound("user"));
     }
     let ended = sessions::end_all(&mut tx, user_id, None, EndReason::Admin, now).await?;

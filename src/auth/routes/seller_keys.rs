@@ -9,14 +9,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::AuthState;
 use crate::auth::principal::SellerUser;
+use crate::auth::store;
+use crate::auth::store::api_keys::ApiKeyRow;
 use crate::catalog::api_keys;
 use crate::catalog::feed::single_line;
 use crate::catalog::taxonomy::ListOf;
@@ -44,16 +44,10 @@ pub struct ApiKeyView {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl ApiKeyView {
-    fn from_row(row: &PgRow) -> sqlx::Result<ApiKeyView> {
-        Ok(ApiKeyView {
-            id: row.try_get("id")?,
-            prefix: row.try_get("prefix")?,
-            label: row.try_get("label")?,
-            created_at: row.try_get("created_at")?,
-            last_used_at: row.try_get("last_used_at")?,
-            revoked_at: row.try_get("revoked_at")?,
-        })
+impl From<ApiKeyRow> for ApiKeyView {
+    fn from(row: ApiKeyRow) -> ApiKeyView {
+        let ApiKeyRow { id, prefix, label, created_at, last_used_at, revoked_at } = row;
+        ApiKeyView { id, prefix, label, created_at, last_used_at, revoked_at }
     }
 }
 
@@ -102,11 +96,7 @@ pub async fn create_key(
     context: RequestContext,
     AppJson(body): AppJson<CreateApiKeyRequest>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), AppError> {
-    let active: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM seller_api_keys WHERE seller_id = $1 AND revoked_at IS NULL")
-            .bind(seller.seller_id)
-            .fetch_one(&db)
-            .await?;
+    let active = store::api_keys::count_active(&db, seller.seller_id).await?;
     if active >= MAX_ACTIVE_KEYS {
         return Err(AppError::Conflict(format!(
             "a seller may hold at most {MAX_ACTIVE_KEYS} active keys; revoke one first"
@@ -145,16 +135,8 @@ pub async fn list_keys(
     State(PrimaryDb(db)): State<PrimaryDb>,
     seller: SellerUser,
 ) -> Result<Json<ListOf<ApiKeyView>>, AppError> {
-    let rows = sqlx::query(
-        "SELECT id, prefix, label, created_at, last_used_at, revoked_at FROM seller_api_keys
-          WHERE seller_id = $1
-          ORDER BY revoked_at IS NOT NULL, created_at DESC, id LIMIT $2",
-    )
-    .bind(seller.seller_id)
-    .bind(LIST_LIMIT)
-    .fetch_all(&db)
-    .await?;
-    let data = rows.iter().map(ApiKeyView::from_row).collect::<Result<_, _>>()?;
+    let rows = store::api_keys::list(&db, seller.seller_id, LIST_LIMIT).await?;
+    let data = rows.into_iter().map(ApiKeyView::from).collect();
     Ok(Json(ListOf { data }))
 }
 
@@ -183,16 +165,7 @@ pub async fn revoke_key(
 ) -> Result<StatusCode, AppError> {
     let id = Uuid::parse_str(&id).map_err(|_| AppError::invalid("id", "must be a UUID"))?;
     let now = auth.clock.now();
-    let prefix: String = sqlx::query_scalar(
-        "UPDATE seller_api_keys SET revoked_at = COALESCE(revoked_at, $3)
-          WHERE id = $1 AND seller_id = $2 RETURNING prefix",
-    )
-    .bind(id)
-    .bind(seller.seller_id)
-    .bind(now)
-    .fetch_optional(&db)
-    .await?
-    .ok_or(AppError::NotFound("API key"))?;
+    let prefix = store::api_keys::revoke(&db, id, seller.seller_id, now).await?.ok_or(AppError::NotFound("API key"))?;
     audit::record(
         &db,
         Entry::own(Event::ApiKeyRevoked, seller.user.user_id).with(serde_json::json!({

@@ -4,6 +4,8 @@
 //! code only, with details chosen here (ids, reasons, methods), so a password, token
 //! or code has no way in.
 
+pub mod store;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgExecutor;
@@ -96,18 +98,5 @@ pub async fn record(
     context: &RequestContext,
     at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (occurred_at, event, actor_id, subject_id, ip, user_agent, details)
-         VALUES ($1, $2, $3, $4, $5::inet, $6, $7)",
-    )
-    .bind(at)
-    .bind(entry.event.as_str())
-    .bind(entry.actor)
-    .bind(entry.subject)
-    .bind(context.ip_text())
-    .bind(context.user_agent.as_deref())
-    .bind(entry.details)
-    .execute(db)
-    .await?;
-    Ok(())
+    store::insert(db, entry, context.ip_text().as_deref(), context.user_agent.as_deref(), at).await
 }

@@ -1,4 +1,4 @@
-//! The SQL of accounts and security that the request path runs on every signed-in call.
+//! The query the request path runs on every signed-in call.
 
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
