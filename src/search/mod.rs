@@ -2,6 +2,7 @@
 //! query planning over the analyzers' query understanding, and the search API.
 
 pub mod document;
+pub mod error;
 pub mod facets;
 pub mod generations;
 pub mod index;
@@ -13,8 +14,11 @@ pub mod reindex;
 pub mod routes;
 pub mod schema;
 pub mod service;
+pub mod status;
 pub mod suggest;
 pub mod updater;
 pub mod verify;
 
+pub use error::SearchError;
+pub use routes::readiness::SearchReadiness;
 pub use routes::{admin_routes, routes};

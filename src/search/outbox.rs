@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::PgPool;
-use utoipa::ToSchema;
 
 /// Deletes outbox rows older than `retention` and records the newest pruned
 /// transaction, so an index that had not read them knows to rebuild. Replicas all
@@ -41,7 +39,7 @@ pub async fn prune(db: &PgPool, retention: Duration) -> anyhow::Result<u64> {
 }
 
 /// How far an index is behind the change stream.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IndexLag {
     /// Newest position of the change stream.
     pub head_seq: i64,

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use cargoparts_analyzers::{QueryAnalysis, analyze_query, compact};
-use serde::Serialize;
 use serde_json::value::RawValue;
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::collector::{Count, TopDocs};
@@ -18,14 +17,14 @@ use tantivy::schema::Value;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument};
 use tokio::sync::Semaphore;
 
+use super::error::SearchError;
 use super::facets::{FacetCollector, FacetCounts};
 use super::generations::IndexRoot;
 use super::index::SearchIndex;
-use super::indexer::IndexerStatus;
 use super::query::{Filters, interchange_query, plans};
 use super::reindex::ReindexProgress;
 use super::schema::TIEBREAK;
-use crate::http::error::AppError;
+use super::status::IndexerStatus;
 use crate::platform::pagination::PageParams;
 
 /// Listings whose part numbers are read to find interchangeable numbers.
@@ -101,16 +100,24 @@ impl SearchService {
     }
 
     /// Runs a search off the async workers.
-    pub async fn search(&self, request: SearchRequest) -> Result<SearchOutcome, AppError> {
-        let permit = self.permits.clone().acquire_owned().await.map_err(|e| AppError::Internal(e.into()))?;
+    pub async fn search(&self, request: SearchRequest) -> Result<SearchOutcome, SearchError> {
+        let permit = self.permits.clone().acquire_owned().await.expect("the search semaphore is never closed");
         let index = self.index.load_full();
-        tokio::task::spawn_blocking(move || {
+        let outcome = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             execute(&index, &request)
         })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(e.into()))
+        .await??;
+        Ok(outcome)
+    }
+
+    /// Up to `limit` indexed part numbers starting with `prefix` (compact form).
+    pub async fn part_numbers_with_prefix(&self, prefix: String, limit: usize) -> Result<Vec<String>, SearchError> {
+        let index = self.index.load_full();
+        let numbers =
+            tokio::task::spawn_blocking(move || super::suggest::part_numbers_with_prefix(&index, &prefix, limit))
+                .await??;
+        Ok(numbers)
     }
 }
 
@@ -240,28 +247,4 @@ fn empty_facets() -> FacetCounts {
 
 fn elapsed_ms(started: Instant) -> f64 {
     (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
-}
-
-/// What the service understood of the query, returned so clients can show it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Understood {
-    pub categories: Vec<String>,
-    pub make: Option<String>,
-    pub model: Option<String>,
-    pub year: Option<u16>,
-    pub condition: Option<String>,
-    pub part_numbers: Vec<String>,
-}
-
-impl From<QueryAnalysis> for Understood {
-    fn from(a: QueryAnalysis) -> Understood {
-        Understood {
-            categories: a.categories,
-            make: a.make,
-            model: a.model,
-            year: a.year,
-            condition: a.condition,
-            part_numbers: a.part_numbers,
-        }
-    }
 }

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use axum::Json;
 use axum::extract::State;
-use cargoparts_analyzers::{Vocabulary, analyze_query, compact, normalize};
+use cargoparts_analyzers::{QueryAnalysis, Vocabulary, analyze_query, compact, normalize};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use crate::http::error::{AppError, ErrorEnvelope, FieldError};
 use crate::http::extract::AppQuery;
 use crate::platform::pagination::{PageMeta, PageParams};
 use crate::search::query::Filters;
-use crate::search::service::{SearchRequest, SearchService, Sort, Understood};
+use crate::search::service::{SearchRequest, SearchService, Sort};
 
 /// Longest query searched; longer input (a pasted description) is cut, not refused.
 const MAX_QUERY_CHARS: usize = 256;
@@ -196,6 +196,30 @@ pub struct SearchMeta {
     pub took_ms: f64,
 }
 
+/// What the service understood of the query, returned so clients can show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Understood {
+    pub categories: Vec<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub year: Option<u16>,
+    pub condition: Option<String>,
+    pub part_numbers: Vec<String>,
+}
+
+impl From<QueryAnalysis> for Understood {
+    fn from(a: QueryAnalysis) -> Understood {
+        Understood {
+            categories: a.categories,
+            make: a.make,
+            model: a.model,
+            year: a.year,
+            condition: a.condition,
+            part_numbers: a.part_numbers,
+        }
+    }
+}
+
 /// A page of search results with facet counts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResponse {
@@ -353,14 +377,7 @@ pub async fn suggest(
     }
     let prefix = compact(&params.q);
     if data.len() < params.limit && prefix.len() >= 3 && prefix.bytes().any(|b| b.is_ascii_digit()) {
-        let wanted = params.limit - data.len();
-        let index = service.index.load_full();
-        let numbers = tokio::task::spawn_blocking(move || {
-            crate::search::suggest::part_numbers_with_prefix(&index, &prefix, wanted)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(e.into()))?;
+        let numbers = service.part_numbers_with_prefix(prefix, params.limit - data.len()).await?;
         data.extend(numbers.into_iter().map(|n| Suggestion { text: n.to_uppercase(), kind: "part_number", value: n }));
     }
     Ok(Json(Suggestions { data }))
