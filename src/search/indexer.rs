@@ -14,14 +14,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 
 use super::generations::{IndexRoot, ReindexRefused};
 use super::index::SearchIndex;
-use super::outbox;
 use super::reindex::{ReindexProgress, reindex};
 use super::service::SearchService;
 use super::status::IndexerStatus;
+use super::store::outbox;
 use super::updater::{BuildProgress, CatchUp, IndexUpdater};
 use crate::platform::config::SearchSettings;
 
@@ -73,8 +72,7 @@ impl Indexer {
             self.updater.build(&BuildProgress::default()).await?;
         }
         // Listening starts before catching up, so no change falls between the two.
-        let mut listener = PgListener::connect_with(&self.db).await.context("listening for outbox changes")?;
-        listener.listen("search_outbox").await?;
+        let mut listener = outbox::listen(&self.db).await?;
         self.step().await?;
         self.status().ready.store(true, Ordering::Release);
         loop {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use super::outbox::{self, IndexLag};
 use super::service::SearchService;
+use super::store::outbox::{self, IndexLag};
 
 /// How long measuring the lag may take before it counts as unknown.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);

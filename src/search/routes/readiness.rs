@@ -3,8 +3,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::search::outbox;
 use crate::search::readiness::IndexReadiness;
+use crate::search::store::outbox;
 
 /// The search index's state.
 #[derive(Serialize, ToSchema)]
