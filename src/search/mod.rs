@@ -8,6 +8,7 @@ pub mod generations;
 pub mod index;
 pub mod indexer;
 pub mod query;
+pub mod queue;
 pub mod readiness;
 pub mod reindex;
 pub mod routes;

@@ -1,7 +1,8 @@
 //! Running searches: plan selection, sorting, paging, facets and rendering.
 //!
-//! A search is CPU work measured in milliseconds; it runs on the blocking pool behind a
-//! semaphore, so a burst of heavy queries queues instead of stalling the async workers.
+//! A search is CPU work measured in milliseconds; it runs on the blocking pool once the
+//! search queue admits it (see [`super::queue`]), so a burst of heavy queries neither
+//! stalls the async workers nor piles up without bound.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -15,13 +16,13 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument};
-use tokio::sync::Semaphore;
 
 use super::error::SearchError;
 use super::facets::{FacetCollector, FacetCounts};
 use super::generations::IndexRoot;
 use super::index::SearchIndex;
 use super::query::{Filters, interchange_query, plans};
+use super::queue::{QueueLimits, SearchQueue};
 use super::reindex::ReindexProgress;
 use super::schema::TIEBREAK;
 use super::status::IndexerStatus;
@@ -68,23 +69,33 @@ pub struct SearchService {
     pub status: Arc<IndexerStatus>,
     /// The reindex running in this process, if any, and how the last one ended.
     pub reindex: Arc<ReindexProgress>,
-    permits: Arc<Semaphore>,
+    queue: SearchQueue,
 }
 
 impl SearchService {
-    pub fn new(root: IndexRoot, index: Arc<SearchIndex>, concurrency: usize) -> SearchService {
+    pub fn new(root: IndexRoot, index: Arc<SearchIndex>, limits: QueueLimits) -> SearchService {
         SearchService {
             index: Arc::new(ArcSwap::new(index)),
             root,
             status: Arc::new(IndexerStatus::default()),
             reindex: Arc::new(ReindexProgress::default()),
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            queue: SearchQueue::new(limits),
         }
+    }
+
+    /// This service, sharing its index and status, behind a new queue with `limits`.
+    pub fn with_queue(self, limits: QueueLimits) -> SearchService {
+        SearchService { queue: SearchQueue::new(limits), ..self }
+    }
+
+    /// The queue searches wait in.
+    pub fn queue(&self) -> &SearchQueue {
+        &self.queue
     }
 
     /// Opens the live generation under `root` (creating the first one), after
     /// removing generations left behind by a reindex that did not finish.
-    pub fn open(root: IndexRoot, concurrency: usize) -> anyhow::Result<SearchService> {
+    pub fn open(root: IndexRoot, limits: impl Into<QueueLimits>) -> anyhow::Result<SearchService> {
         let live = root.current_or_create()?;
         root.remove_legacy_layout()?;
         match root.lock_reindex() {
@@ -96,19 +107,14 @@ impl SearchService {
             Err(super::generations::ReindexRefused::Io(error)) => return Err(error),
         }
         let index = Arc::new(SearchIndex::open_or_create(&live)?);
-        Ok(SearchService::new(root, index, concurrency))
+        Ok(SearchService::new(root, index, limits.into()))
     }
 
-    /// Runs a search off the async workers.
+    /// Runs a search off the async workers, once the queue admits it.
     pub async fn search(&self, request: SearchRequest) -> Result<SearchOutcome, SearchError> {
-        let permit = self.permits.clone().acquire_owned().await.expect("the search semaphore is never closed");
-        let index = self.index.load_full();
-        let outcome = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            execute(&index, &request)
-        })
-        .await??;
-        Ok(outcome)
+        // The live generation is taken once admitted, not while waiting.
+        let live = self.index.clone();
+        Ok(self.queue.run(move || execute(&live.load_full(), &request)).await??)
     }
 
     /// Up to `limit` indexed part numbers starting with `prefix` (compact form).

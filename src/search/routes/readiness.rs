@@ -13,7 +13,7 @@ pub struct SearchReadiness {
     /// before its first catch-up, `rebuilding` while it is rebuilt because the change
     /// stream was pruned past it, `lagging` when its oldest unapplied change is older
     /// than the bound, `unknown` when the lag cannot be measured.
-    pub status: &'static str,
+    status: &'static str,
     /// Listings searchable now.
     documents: u64,
     /// Directory name of the live index generation.

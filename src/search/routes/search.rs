@@ -2,9 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use cargoparts_analyzers::{QueryAnalysis, Vocabulary, analyze_query, compact, normalize};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -16,6 +19,7 @@ use validator::{Validate, ValidationError};
 use crate::http::error::{AppError, ErrorEnvelope, FieldError};
 use crate::http::extract::AppQuery;
 use crate::platform::pagination::{PageMeta, PageParams};
+use crate::search::error::SearchError;
 use crate::search::query::Filters;
 use crate::search::service::{SearchRequest, SearchService, Sort};
 
@@ -242,13 +246,16 @@ pub struct SearchResponse {
     params(SearchParams),
     responses(
         (status = 200, description = "A page of results", body = SearchResponse),
-        (status = 400, description = "A parameter is invalid; the field is named", body = ErrorEnvelope)
+        (status = 400, description = "A parameter is invalid; the field is named", body = ErrorEnvelope),
+        (status = 503, description = "Too many searches are waiting (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds",
+            body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
     )
 )]
 pub async fn search(
     State(service): State<SearchService>,
     AppQuery(params): AppQuery<SearchParams>,
-) -> Result<Json<SearchResponse>, AppError> {
+) -> Result<Json<SearchResponse>, SearchFailure> {
     let request = params.into_request()?;
     let page = request.page;
     let outcome = service.search(request).await?;
@@ -259,6 +266,36 @@ pub async fn search(
         facets: outcome.facets,
         query: outcome.understood.into(),
     }))
+}
+
+/// A failed search as the API answers it: the envelope, and `Retry-After` when the
+/// search was refused for load and may be tried again.
+pub struct SearchFailure {
+    error: AppError,
+    retry_after: Option<Duration>,
+}
+
+impl From<AppError> for SearchFailure {
+    fn from(error: AppError) -> SearchFailure {
+        SearchFailure { error, retry_after: None }
+    }
+}
+
+impl From<SearchError> for SearchFailure {
+    fn from(error: SearchError) -> SearchFailure {
+        let retry_after = error.retry_after();
+        SearchFailure { error: error.into(), retry_after }
+    }
+}
+
+impl IntoResponse for SearchFailure {
+    fn into_response(self) -> Response {
+        let mut response = self.error.into_response();
+        if let Some(after) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, after.as_secs().max(1).into());
+        }
+        response
+    }
 }
 
 /// Completion parameters.
