@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::platform::store;
-use crate::search::readiness::SearchReadiness;
+use crate::search::SearchReadiness;
+use crate::search::readiness::IndexReadiness;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -58,8 +59,9 @@ pub struct Readiness {
     ))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let (database, redis, search) = tokio::join!(check_database(&state), check_redis(&state), search_readiness(&state));
-    let ok = database.status == "ok" && redis.status != "down" && search.status == "ok";
+    let ok = database.status == "ok" && redis.status != "down" && search.is_ready();
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let search = search.into();
     (status, Json(Readiness { status: if ok { "ready" } else { "not_ready" }, database, redis, search }))
 }
 
@@ -92,6 +94,6 @@ fn down(error: String) -> ComponentStatus {
 }
 
 /// The search index's readiness under this deployment's lag bound.
-pub async fn search_readiness(state: &AppState) -> SearchReadiness {
+pub async fn search_readiness(state: &AppState) -> IndexReadiness {
     state.search.readiness(&state.db.0, state.settings.search.ready_max_lag_secs).await
 }

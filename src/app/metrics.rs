@@ -25,9 +25,11 @@ use crate::http::error::AppError;
 use crate::platform::config::Settings;
 
 /// The metrics in Prometheus' text format. The index gauges (lag, documents, reindex
-/// progress) are read at scrape time, so they are never staler than the scrape.
+/// progress) and the search queue's are read at scrape time, so they are never staler
+/// than the scrape.
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     super::health::search_readiness(&state).await.record_metrics();
+    state.search.queue().record_metrics();
     let reindex = state.search.reindex.status();
     metrics::gauge!("search_reindex_listings_total").set(reindex.listings_total as f64);
     metrics::gauge!("search_reindex_listings_indexed").set(reindex.listings_indexed as f64);

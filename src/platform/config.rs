@@ -120,6 +120,11 @@ pub struct SearchSettings {
     pub outbox_retention_secs: u64,
     /// How often a server prunes the change stream.
     pub outbox_prune_interval_secs: u64,
+    /// Searches that may wait for a turn while all running slots are taken; one more is
+    /// refused (503 with `Retry-After`).
+    pub queue_capacity: usize,
+    /// Longest a search waits for a turn before it is refused (503 with `Retry-After`).
+    pub queue_max_wait_ms: u64,
 }
 
 impl SearchSettings {
@@ -239,6 +244,8 @@ index_dir = "./index-data"
 ready_max_lag_secs = 30.0
 outbox_retention_secs = 604800
 outbox_prune_interval_secs = 300
+queue_capacity = 1000
+queue_max_wait_ms = 2000
 
 [log]
 format = "pretty"

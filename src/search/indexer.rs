@@ -9,19 +9,18 @@
 //! change stream.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
-use tokio::sync::Notify;
 
 use super::generations::{IndexRoot, ReindexRefused};
 use super::index::SearchIndex;
-use super::outbox;
 use super::reindex::{ReindexProgress, reindex};
 use super::service::SearchService;
+use super::status::IndexerStatus;
+use super::store::outbox;
 use super::updater::{BuildProgress, CatchUp, IndexUpdater};
 use crate::platform::config::SearchSettings;
 
@@ -31,24 +30,6 @@ const BATCH_WINDOW: Duration = Duration::from_millis(5);
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Wait before retrying after an error (the database restarting, say).
 const RETRY_DELAY: Duration = Duration::from_secs(1);
-
-/// What the indexer has done, for readiness and metrics.
-#[derive(Debug, Default)]
-pub struct IndexerStatus {
-    /// True once the index has caught up with PostgreSQL at least once.
-    pub ready: AtomicBool,
-    /// True while the index is being rebuilt because the change stream was pruned past
-    /// it: until then it may lack changes.
-    pub rebuilding: AtomicBool,
-    pub watermark_xmin: AtomicU64,
-    pub applied_seq: AtomicI64,
-    /// Unix milliseconds of the last commit.
-    pub last_commit_ms: AtomicI64,
-    /// Woken after every commit, for callers waiting on freshness.
-    pub committed: Notify,
-    /// Woken when a reindex in this process published a new generation.
-    pub generation_published: Notify,
-}
 
 /// Tails the outbox into the live index.
 pub struct Indexer {
@@ -91,8 +72,7 @@ impl Indexer {
             self.updater.build(&BuildProgress::default()).await?;
         }
         // Listening starts before catching up, so no change falls between the two.
-        let mut listener = PgListener::connect_with(&self.db).await.context("listening for outbox changes")?;
-        listener.listen("search_outbox").await?;
+        let mut listener = outbox::listen(&self.db).await?;
         self.step().await?;
         self.status().ready.store(true, Ordering::Release);
         loop {

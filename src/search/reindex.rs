@@ -11,9 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::PgPool;
-use utoipa::ToSchema;
 
 use super::generations::{IndexRoot, ReindexLock};
 use super::index::SearchIndex;
@@ -23,8 +21,7 @@ use super::updater::{BuildProgress, CatchUp, IndexUpdater};
 const CATCH_UP_ROUNDS: usize = 3;
 
 /// Where a reindex is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReindexPhase {
     Idle,
     Building,
@@ -33,7 +30,7 @@ pub enum ReindexPhase {
 }
 
 /// How the last reindex ended.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ReindexOutcome {
     pub finished_at: DateTime<Utc>,
     /// `published` or `failed`.
@@ -45,7 +42,6 @@ pub struct ReindexOutcome {
     /// Listings indexed per second.
     pub rate: f64,
     /// Why it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
@@ -63,8 +59,8 @@ struct ReindexState {
     last: Option<ReindexOutcome>,
 }
 
-/// The reindex status as the API reports it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// Where a reindex is, and how the last one ended.
+#[derive(Debug, Clone)]
 pub struct ReindexStatus {
     pub running: bool,
     pub phase: ReindexPhase,

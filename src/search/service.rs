@@ -1,7 +1,8 @@
 //! Running searches: plan selection, sorting, paging, facets and rendering.
 //!
-//! A search is CPU work measured in milliseconds; it runs on the blocking pool behind a
-//! semaphore, so a burst of heavy queries queues instead of stalling the async workers.
+//! A search is CPU work measured in milliseconds; it runs on the blocking pool once the
+//! search queue admits it (see [`super::queue`]), so a burst of heavy queries neither
+//! stalls the async workers nor piles up without bound.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,23 +10,22 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use cargoparts_analyzers::{QueryAnalysis, analyze_query, compact};
-use serde::Serialize;
 use serde_json::value::RawValue;
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument};
-use tokio::sync::Semaphore;
 
+use super::error::SearchError;
 use super::facets::{FacetCollector, FacetCounts};
 use super::generations::IndexRoot;
 use super::index::SearchIndex;
-use super::indexer::IndexerStatus;
 use super::query::{Filters, interchange_query, plans};
+use super::queue::{QueueLimits, SearchQueue};
 use super::reindex::ReindexProgress;
 use super::schema::TIEBREAK;
-use crate::http::error::AppError;
+use super::status::IndexerStatus;
 use crate::platform::pagination::PageParams;
 
 /// Listings whose part numbers are read to find interchangeable numbers.
@@ -69,23 +69,33 @@ pub struct SearchService {
     pub status: Arc<IndexerStatus>,
     /// The reindex running in this process, if any, and how the last one ended.
     pub reindex: Arc<ReindexProgress>,
-    permits: Arc<Semaphore>,
+    queue: SearchQueue,
 }
 
 impl SearchService {
-    pub fn new(root: IndexRoot, index: Arc<SearchIndex>, concurrency: usize) -> SearchService {
+    pub fn new(root: IndexRoot, index: Arc<SearchIndex>, limits: QueueLimits) -> SearchService {
         SearchService {
             index: Arc::new(ArcSwap::new(index)),
             root,
             status: Arc::new(IndexerStatus::default()),
             reindex: Arc::new(ReindexProgress::default()),
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            queue: SearchQueue::new(limits),
         }
+    }
+
+    /// This service, sharing its index and status, behind a new queue with `limits`.
+    pub fn with_queue(self, limits: QueueLimits) -> SearchService {
+        SearchService { queue: SearchQueue::new(limits), ..self }
+    }
+
+    /// The queue searches wait in.
+    pub fn queue(&self) -> &SearchQueue {
+        &self.queue
     }
 
     /// Opens the live generation under `root` (creating the first one), after
     /// removing generations left behind by a reindex that did not finish.
-    pub fn open(root: IndexRoot, concurrency: usize) -> anyhow::Result<SearchService> {
+    pub fn open(root: IndexRoot, limits: impl Into<QueueLimits>) -> anyhow::Result<SearchService> {
         let live = root.current_or_create()?;
         root.remove_legacy_layout()?;
         match root.lock_reindex() {
@@ -97,20 +107,23 @@ impl SearchService {
             Err(super::generations::ReindexRefused::Io(error)) => return Err(error),
         }
         let index = Arc::new(SearchIndex::open_or_create(&live)?);
-        Ok(SearchService::new(root, index, concurrency))
+        Ok(SearchService::new(root, index, limits.into()))
     }
 
-    /// Runs a search off the async workers.
-    pub async fn search(&self, request: SearchRequest) -> Result<SearchOutcome, AppError> {
-        let permit = self.permits.clone().acquire_owned().await.map_err(|e| AppError::Internal(e.into()))?;
+    /// Runs a search off the async workers, once the queue admits it.
+    pub async fn search(&self, request: SearchRequest) -> Result<SearchOutcome, SearchError> {
+        // The live generation is taken once admitted, not while waiting.
+        let live = self.index.clone();
+        Ok(self.queue.run(move || execute(&live.load_full(), &request)).await??)
+    }
+
+    /// Up to `limit` indexed part numbers starting with `prefix` (compact form).
+    pub async fn part_numbers_with_prefix(&self, prefix: String, limit: usize) -> Result<Vec<String>, SearchError> {
         let index = self.index.load_full();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            execute(&index, &request)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(e.into()))
+        let numbers =
+            tokio::task::spawn_blocking(move || super::suggest::part_numbers_with_prefix(&index, &prefix, limit))
+                .await??;
+        Ok(numbers)
     }
 }
 
@@ -240,28 +253,4 @@ fn empty_facets() -> FacetCounts {
 
 fn elapsed_ms(started: Instant) -> f64 {
     (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
-}
-
-/// What the service understood of the query, returned so clients can show it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Understood {
-    pub categories: Vec<String>,
-    pub make: Option<String>,
-    pub model: Option<String>,
-    pub year: Option<u16>,
-    pub condition: Option<String>,
-    pub part_numbers: Vec<String>,
-}
-
-impl From<QueryAnalysis> for Understood {
-    fn from(a: QueryAnalysis) -> Understood {
-        Understood {
-            categories: a.categories,
-            make: a.make,
-            model: a.model,
-            year: a.year,
-            condition: a.condition,
-            part_numbers: a.part_numbers,
-        }
-    }
 }

@@ -1,10 +1,8 @@
 //! Writing one index generation: a full build from the listings table, and catching
-//! up from `search_outbox`.
+//! up from the change stream (see [`store::outbox`]).
 //!
-//! Reading the outbox by transaction id below the snapshot's `xmin` means a row is
-//! read only once its transaction, and every older one, has finished: no row can
-//! appear later below the watermark. Applying a change re-reads the listing and
-//! replaces its document, so replaying a change after a crash is harmless.
+//! Applying a change re-reads the listing and replaces its document, so replaying a
+//! change after a crash is harmless.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,7 +17,8 @@ use uuid::Uuid;
 use super::document::to_document;
 use super::index::{SearchIndex, Watermark, commit};
 use super::schema::INDEX_FORMAT;
-use crate::catalog::listings::{FitmentView, ListingView, listing_select, listing_select_with};
+use super::store::{self, listings};
+use crate::catalog::listings::ListingView;
 
 /// Listings read from PostgreSQL per query while catching up.
 const CATCH_UP_CHUNK: usize = 1000;
@@ -77,47 +76,19 @@ impl IndexUpdater {
     pub async fn build(&mut self, progress: &BuildProgress) -> anyhow::Result<usize> {
         let started = Instant::now();
         // Changes of transactions still running now are replayed from the outbox later.
-        let xmin = snapshot(&self.db).await?.xmin;
-        let seq = max_seq(&self.db).await?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM listings l JOIN sellers s ON s.id = l.seller_id
-              WHERE l.status = 'active' AND s.status = 'active'",
-        )
-        .fetch_one(&self.db)
-        .await?;
-        progress.total.store(total.max(0) as u64, Ordering::Relaxed);
+        let xmin = store::outbox::snapshot(&self.db).await?.xmin;
+        let seq = store::outbox::head_seq(&self.db).await?;
+        progress.total.store(listings::count_active(&self.db).await?, Ordering::Relaxed);
         progress.done.store(0, Ordering::Relaxed);
         self.writer.lock().expect("writer lock").delete_all_documents()?;
-        // Two ordered streams merged here rather than a fitment subquery per listing:
-        // PostgreSQL answers a correlated subquery a million times far slower than two
-        // scans. The streams read two snapshots, both taken after `xmin`; a change that
-        // falls between them is replayed from the outbox.
-        let mut listings_tx = self.build_transaction().await?;
-        let mut fitment_tx = self.build_transaction().await?;
-        let mut rows = sqlx::query(listing_select_with!(
-            fitment = "'[]'::json",
-            "WHERE l.status = 'active' AND s.status = 'active' ORDER BY l.id"
-        ))
-        .fetch(&mut *listings_tx);
-        let mut fitments = sqlx::query_as::<_, (Uuid, String, String, i16, i16)>(
-            "SELECT listing_id, make, model, year_from, year_to FROM listing_fitment ORDER BY listing_id, position",
-        )
-        .fetch(&mut *fitment_tx);
-        let mut next_fitment = fitments.try_next().await?;
+        // Both scans begin after `xmin` was read: what they miss is replayed from the
+        // change stream.
+        let mut listings_tx = listings::begin_scan(&self.db).await?;
+        let mut fitment_tx = listings::begin_scan(&self.db).await?;
+        let mut rows = listings::active_with_fitment(&mut listings_tx, &mut fitment_tx);
         let mut chunk = Vec::with_capacity(BUILD_CHUNK);
         let mut count = 0usize;
-        while let Some(row) = rows.try_next().await? {
-            let mut listing = ListingView::from_row(&row)?;
-            // Fitment of listings not being indexed (paused, deleted meanwhile) is skipped.
-            while let Some((listing_id, ..)) = &next_fitment
-                && *listing_id <= listing.id
-            {
-                let (listing_id, make, model, year_from, year_to) = next_fitment.take().expect("checked");
-                if listing_id == listing.id {
-                    listing.fitment.push(FitmentView { make, model, year_from, year_to });
-                }
-                next_fitment = fitments.try_next().await?;
-            }
+        while let Some(listing) = rows.try_next().await? {
             chunk.push(listing);
             if chunk.len() == BUILD_CHUNK {
                 count += chunk.len();
@@ -129,7 +100,6 @@ impl IndexUpdater {
         self.add_parallel(chunk).await?;
         progress.done.store(count as u64, Ordering::Relaxed);
         drop(rows);
-        drop(fitments);
         listings_tx.commit().await?;
         fitment_tx.commit().await?;
         self.commit(Watermark { format: INDEX_FORMAT, xmin, seq }).await?;
@@ -142,19 +112,6 @@ impl IndexUpdater {
             "index built"
         );
         Ok(count)
-    }
-
-    /// A transaction for one long read of a build: exempt from the statement timeout
-    /// that protects API requests, with room to sort in memory. A build reads every
-    /// row, for which hash joins are always right; ruling out nested loops keeps stale
-    /// statistics (right after a bulk load) from turning the scan quadratic.
-    async fn build_transaction(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        let mut tx = self.db.begin().await?;
-        sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
-        sqlx::query("SET LOCAL idle_in_transaction_session_timeout = 0").execute(&mut *tx).await?;
-        sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
-        sqlx::query("SET LOCAL enable_nestloop = off").execute(&mut *tx).await?;
-        Ok(tx)
     }
 
     /// Turns listings into documents on all cores, then hands them to the writer.
@@ -172,31 +129,18 @@ impl IndexUpdater {
 
     /// Applies every outbox row of the transactions finished since the watermark.
     pub async fn catch_up(&mut self) -> anyhow::Result<CatchUp> {
-        let snapshot = snapshot(&self.db).await?;
+        let snapshot = store::outbox::snapshot(&self.db).await?;
         if self.is_built() && snapshot.pruned_through.is_some_and(|pruned| pruned >= self.watermark.xmin) {
             return Ok(CatchUp::OutboxPruned);
         }
         if snapshot.xmin <= self.watermark.xmin {
             return Ok(CatchUp::Applied(0));
         }
-        let changes: Vec<(Uuid, i64)> = sqlx::query_as(
-            "SELECT listing_id, max(seq) FROM search_outbox
-              WHERE txid >= $1::text::xid8 AND txid < $2::text::xid8
-              GROUP BY listing_id",
-        )
-        .bind(self.watermark.xmin.to_string())
-        .bind(snapshot.xmin.to_string())
-        .fetch_all(&self.db)
-        .await?;
+        let changes = store::outbox::changed_listings(&self.db, self.watermark.xmin, snapshot.xmin).await?;
         let seq = changes.iter().map(|(_, s)| *s).max().unwrap_or(self.watermark.seq).max(self.watermark.seq);
         let ids: Vec<Uuid> = changes.into_iter().map(|(id, _)| id).collect();
         for chunk in ids.chunks(CATCH_UP_CHUNK) {
-            let rows =
-                sqlx::query(listing_select!("WHERE l.id = ANY($1) AND l.status = 'active' AND s.status = 'active'"))
-                    .bind(chunk)
-                    .fetch_all(&self.db)
-                    .await?;
-            let listings = rows.iter().map(ListingView::from_row).collect::<Result<Vec<_>, _>>()?;
+            let listings = listings::active_among(&self.db, chunk).await?;
             {
                 let writer = self.writer.lock().expect("writer lock");
                 for id in chunk {
@@ -235,29 +179,4 @@ impl IndexUpdater {
         tokio::task::spawn_blocking(move || writer.wait_merging_threads()).await??;
         Ok(index)
     }
-}
-
-/// The change stream's horizon as one snapshot sees it.
-struct Snapshot {
-    /// The oldest transaction id still running: every transaction below it has finished.
-    xmin: u64,
-    /// The newest transaction whose outbox rows retention has pruned.
-    pruned_through: Option<u64>,
-}
-
-async fn snapshot(db: &PgPool) -> anyhow::Result<Snapshot> {
-    let (xmin, pruned): (String, Option<String>) = sqlx::query_as(
-        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
-                (SELECT pruned_through::text FROM search_outbox_horizon)",
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(Snapshot {
-        xmin: xmin.parse().context("unexpected xid8")?,
-        pruned_through: pruned.map(|p| p.parse()).transpose().context("unexpected xid8")?,
-    })
-}
-
-async fn max_seq(db: &PgPool) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM search_outbox").fetch_one(db).await?)
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::document::view_json;
 use super::index::SearchIndex;
-use crate::catalog::listings::{ListingView, listing_select};
+use super::store;
 
 /// Listings read per query.
 const PAGE: i64 = 10_000;
@@ -76,21 +76,14 @@ pub async fn verify(db: &PgPool, index: Arc<SearchIndex>) -> anyhow::Result<Diff
 
     let mut after = Uuid::nil();
     loop {
-        let rows = sqlx::query(listing_select!(
-            "WHERE l.status = 'active' AND s.status = 'active' AND l.id > $1 ORDER BY l.id LIMIT $2"
-        ))
-        .bind(after)
-        .bind(PAGE)
-        .fetch_all(db)
-        .await?;
-        let Some(last) = rows.last() else { break };
-        after = sqlx::Row::get(last, "id");
-        for row in &rows {
-            let listing = ListingView::from_row(row)?;
+        let listings = store::listings::active_after(db, after, PAGE).await?;
+        let Some(last) = listings.last() else { break };
+        after = last.id;
+        for listing in &listings {
             differences.in_database += 1;
             match by_id.remove(&listing.id) {
                 None => differences.missing.push(listing.id),
-                Some(hash) if hash != digest(&view_json(&listing)) => differences.stale.push(listing.id),
+                Some(hash) if hash != digest(&view_json(listing)) => differences.stale.push(listing.id),
                 Some(_) => {}
             }
         }

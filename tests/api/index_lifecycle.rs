@@ -259,7 +259,7 @@ async fn index_lag_is_reported_in_readiness_and_metrics() {
 #[tokio::test]
 async fn a_server_whose_unread_changes_were_pruned_rebuilds_instead_of_missing_them() {
     use cargoparts::app::Application;
-    use cargoparts::search::outbox;
+    use cargoparts::search::store::outbox;
 
     let db_name = crate::helpers::fresh_database().await;
     let dir = tempfile::tempdir().unwrap();

@@ -1,9 +1,13 @@
 //! Search on a small fixture catalog: each listing stands for a phenomenon of how
 //! sellers write and shoppers type.
 
+use std::time::Duration;
+
+use cargoparts::search::queue::QueueLimits;
+use cargoparts::search::service::SearchService;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, ndjson, spawn_app};
+use crate::helpers::{TestApp, ndjson, spawn_app, spawn_prepared_app};
 
 const NDJSON: &str = "application/x-ndjson";
 
@@ -29,7 +33,11 @@ fn fits(make: &str, model: &str, from: u16, to: u16) -> Value {
 
 /// The fixture catalog, indexed.
 async fn catalog() -> (TestApp, String) {
-    let app = spawn_app().await;
+    catalog_in(spawn_app().await).await
+}
+
+/// The fixture catalog, indexed by `app`.
+async fn catalog_in(app: TestApp) -> (TestApp, String) {
     let (_, key) = app.seller_with_key("S1").await;
     let records = vec![
         listing(
@@ -434,4 +442,85 @@ async fn verify_finds_the_index_equal_to_the_database_and_names_every_difference
     assert_eq!(differences.extra.len(), 1, "{differences:?}");
     assert_eq!(differences.stale.len(), 1, "{differences:?}");
     assert!(differences.missing.is_empty() && differences.duplicated.is_empty(), "{differences:?}");
+}
+
+/// One search as a shopper would send it, answered with its status, `Retry-After`
+/// and error code.
+async fn search_status(app: &TestApp, q: &str) -> (u16, Option<String>, Option<String>) {
+    let response = app.client.get(app.url("/api/v1/search")).query(&[("q", q)]).send().await.unwrap();
+    let status = response.status().as_u16();
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    let body: Value = response.json().await.unwrap();
+    (status, retry_after, body["error"]["code"].as_str().map(str::to_string))
+}
+
+/// Every answer of a burst is a page of results or a refusal saying when to retry.
+fn assert_answered_or_refused(answers: &[(u16, Option<String>, Option<String>)]) {
+    for (status, retry_after, code) in answers {
+        match status {
+            200 => assert_eq!(retry_after, &None),
+            503 => {
+                assert_eq!(code.as_deref(), Some("SERVICE_UNAVAILABLE"));
+                let secs: u64 = retry_after.as_deref().expect("a refusal says when to retry").parse().unwrap();
+                assert!(secs >= 1, "Retry-After {secs}");
+            }
+            other => panic!("a search got {other} ({code:?})"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_burst_beyond_the_search_queue_is_refused_with_retry_after_and_never_fails() {
+    let limits = QueueLimits { concurrency: 1, capacity: 1, max_wait: Duration::from_secs(2) };
+    let mut served: Option<SearchService> = None;
+    let app = spawn_prepared_app(
+        |_| {},
+        |application| {
+            let search = application.state().search.clone().with_queue(limits);
+            served = Some(search.clone());
+            application.state_mut().search = search;
+        },
+    )
+    .await;
+    let queue = served.unwrap().queue().clone();
+    let (app, _) = catalog_in(app).await;
+    let burst = |n: usize| {
+        let app = &app;
+        futures::future::join_all((0..n).map(move |i| async move {
+            let q = ["فلتر زيت كامري 2019", "04152-YZZA1", "spark plug patrol", "رديتر"][i % 4];
+            search_status(app, q).await
+        }))
+    };
+
+    // A burst as it comes: each search is answered or refused, none fails.
+    let answers = burst(64).await;
+    assert_answered_or_refused(&answers);
+
+    // While the only slot is taken, one search may wait and the rest are refused.
+    let slot = queue.admit().await.unwrap();
+    let refused_before = queue.rejected();
+    let held = burst(20);
+    let released = async {
+        for _ in 0..3000 {
+            if queue.rejected() >= refused_before + 19 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(slot);
+    };
+    let (answers, ()) = tokio::join!(held, released);
+    assert_answered_or_refused(&answers);
+    let refusals = answers.iter().filter(|(status, ..)| *status == 503).count();
+    assert!(refusals >= 19, "{refusals} of 20 refused");
+    assert!(answers.iter().filter(|(_, retry_after, _)| retry_after.as_deref() == Some("2")).count() >= 19);
+
+    // Nothing stays taken: the next search is answered.
+    assert_eq!(search_status(&app, "فلتر زيت").await.0, 200);
+    assert_eq!((queue.waiting(), queue.running()), (0, 0));
+
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for name in ["search_queue_depth", "search_queue_running", "search_queue_rejected_total"] {
+        assert!(metrics.contains(name), "{name} missing from /metrics");
+    }
 }

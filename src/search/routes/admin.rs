@@ -6,6 +6,9 @@ use std::sync::atomic::Ordering;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::AuthState;
 use crate::auth::principal::AdminUser;
@@ -14,7 +17,7 @@ use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
 use crate::platform::db::PrimaryDb;
 use crate::search::generations::ReindexRefused;
-use crate::search::reindex::{ReindexStatus, reindex};
+use crate::search::reindex::{self, reindex};
 use crate::search::service::SearchService;
 
 /// Starts rebuilding the index into a new generation. Searches go on meanwhile on the
@@ -66,7 +69,7 @@ pub async fn start_reindex(
     // The task has not necessarily reported its first phase yet.
     let mut status = search.reindex.status();
     status.running = true;
-    Ok((StatusCode::ACCEPTED, Json(status)))
+    Ok((StatusCode::ACCEPTED, Json(status.into())))
 }
 
 /// The running reindex's phase and progress, and how the last one ended.
@@ -80,5 +83,85 @@ pub async fn start_reindex(
 pub async fn reindex_status(State(search): State<SearchService>, _admin: AdminUser) -> Json<ReindexStatus> {
     let mut status = search.reindex.status();
     status.running |= search.status.rebuilding.load(Ordering::Acquire);
-    Json(status)
+    Json(status.into())
+}
+
+/// Where a reindex is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReindexPhase {
+    Idle,
+    Building,
+    CatchingUp,
+    Publishing,
+}
+
+/// How the last reindex ended.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReindexOutcome {
+    pub finished_at: DateTime<Utc>,
+    /// `published` or `failed`.
+    pub result: &'static str,
+    /// Directory name of the generation built.
+    pub generation: Option<String>,
+    pub listings: u64,
+    pub seconds: f64,
+    /// Listings indexed per second.
+    pub rate: f64,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The reindex status as the API reports it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReindexStatus {
+    pub running: bool,
+    pub phase: ReindexPhase,
+    pub started_at: Option<DateTime<Utc>>,
+    /// Active listings when the build started.
+    pub listings_total: u64,
+    pub listings_indexed: u64,
+    /// Share of the build done, 0–100.
+    pub percent: f64,
+    pub last: Option<ReindexOutcome>,
+}
+
+impl From<reindex::ReindexPhase> for ReindexPhase {
+    fn from(phase: reindex::ReindexPhase) -> ReindexPhase {
+        match phase {
+            reindex::ReindexPhase::Idle => ReindexPhase::Idle,
+            reindex::ReindexPhase::Building => ReindexPhase::Building,
+            reindex::ReindexPhase::CatchingUp => ReindexPhase::CatchingUp,
+            reindex::ReindexPhase::Publishing => ReindexPhase::Publishing,
+        }
+    }
+}
+
+impl From<reindex::ReindexOutcome> for ReindexOutcome {
+    fn from(o: reindex::ReindexOutcome) -> ReindexOutcome {
+        ReindexOutcome {
+            finished_at: o.finished_at,
+            result: o.result,
+            generation: o.generation,
+            listings: o.listings,
+            seconds: o.seconds,
+            rate: o.rate,
+            error: o.error,
+        }
+    }
+}
+
+impl From<reindex::ReindexStatus> for ReindexStatus {
+    fn from(s: reindex::ReindexStatus) -> ReindexStatus {
+        ReindexStatus {
+            running: s.running,
+            phase: s.phase.into(),
+            started_at: s.started_at,
+            listings_total: s.listings_total,
+            listings_indexed: s.listings_indexed,
+            percent: s.percent,
+            last: s.last.map(ReindexOutcome::from),
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The search API and its administration endpoints.
 
 pub mod admin;
+pub mod readiness;
 pub mod search;
 
 use axum::extract::FromRef;

@@ -2,10 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use cargoparts_analyzers::{Vocabulary, analyze_query, compact, normalize};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use cargoparts_analyzers::{QueryAnalysis, Vocabulary, analyze_query, compact, normalize};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
@@ -16,8 +19,9 @@ use crate::http::error::{AppError, ErrorEnvelope, FieldError};
 use crate::http::extract::AppQuery;
 use crate::platform::money::Halalas;
 use crate::platform::pagination::{PageMeta, PageParams};
+use crate::search::error::SearchError;
 use crate::search::query::Filters;
-use crate::search::service::{SearchRequest, SearchService, Sort, Understood};
+use crate::search::service::{SearchRequest, SearchService, Sort};
 
 /// Longest query searched; longer input (a pasted description) is cut, not refused.
 const MAX_QUERY_CHARS: usize = 256;
@@ -187,6 +191,30 @@ pub struct SearchMeta {
     pub took_ms: f64,
 }
 
+/// What the service understood of the query, returned so clients can show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Understood {
+    pub categories: Vec<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub year: Option<u16>,
+    pub condition: Option<String>,
+    pub part_numbers: Vec<String>,
+}
+
+impl From<QueryAnalysis> for Understood {
+    fn from(a: QueryAnalysis) -> Understood {
+        Understood {
+            categories: a.categories,
+            make: a.make,
+            model: a.model,
+            year: a.year,
+            condition: a.condition,
+            part_numbers: a.part_numbers,
+        }
+    }
+}
+
 /// A page of search results with facet counts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResponse {
@@ -209,13 +237,16 @@ pub struct SearchResponse {
     params(SearchParams),
     responses(
         (status = 200, description = "A page of results", body = SearchResponse),
-        (status = 400, description = "A parameter is invalid; the field is named", body = ErrorEnvelope)
+        (status = 400, description = "A parameter is invalid; the field is named", body = ErrorEnvelope),
+        (status = 503, description = "Too many searches are waiting (`SERVICE_UNAVAILABLE`); retry after `Retry-After` seconds",
+            body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))
     )
 )]
 pub async fn search(
     State(service): State<SearchService>,
     AppQuery(params): AppQuery<SearchParams>,
-) -> Result<Json<SearchResponse>, AppError> {
+) -> Result<Json<SearchResponse>, SearchFailure> {
     let request = params.into_request()?;
     let page = request.page;
     let outcome = service.search(request).await?;
@@ -226,6 +257,36 @@ pub async fn search(
         facets: outcome.facets,
         query: outcome.understood.into(),
     }))
+}
+
+/// A failed search as the API answers it: the envelope, and `Retry-After` when the
+/// search was refused for load and may be tried again.
+pub struct SearchFailure {
+    error: AppError,
+    retry_after: Option<Duration>,
+}
+
+impl From<AppError> for SearchFailure {
+    fn from(error: AppError) -> SearchFailure {
+        SearchFailure { error, retry_after: None }
+    }
+}
+
+impl From<SearchError> for SearchFailure {
+    fn from(error: SearchError) -> SearchFailure {
+        let retry_after = error.retry_after();
+        SearchFailure { error: error.into(), retry_after }
+    }
+}
+
+impl IntoResponse for SearchFailure {
+    fn into_response(self) -> Response {
+        let mut response = self.error.into_response();
+        if let Some(after) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, after.as_secs().max(1).into());
+        }
+        response
+    }
 }
 
 /// Completion parameters.
@@ -344,14 +405,7 @@ pub async fn suggest(
     }
     let prefix = compact(&params.q);
     if data.len() < params.limit && prefix.len() >= 3 && prefix.bytes().any(|b| b.is_ascii_digit()) {
-        let wanted = params.limit - data.len();
-        let index = service.index.load_full();
-        let numbers = tokio::task::spawn_blocking(move || {
-            crate::search::suggest::part_numbers_with_prefix(&index, &prefix, wanted)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(e.into()))?;
+        let numbers = service.part_numbers_with_prefix(prefix, params.limit - data.len()).await?;
         data.extend(numbers.into_iter().map(|n| Suggestion { text: n.to_uppercase(), kind: "part_number", value: n }));
     }
     Ok(Json(Suggestions { data }))

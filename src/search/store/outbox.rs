@@ -1,12 +1,71 @@
-//! The change stream's upkeep and health: pruning by retention, and how far an index
-//! lags behind it.
+//! The change stream, `search_outbox`: the one place it is read. Changes are read by
+//! transaction id after an index's watermark, the horizon says what retention pruned,
+//! and the lag says how far behind an index is.
+//!
+//! Reading by transaction id below the snapshot's `xmin` means a row is read only once
+//! its transaction, and every older one, has finished: no row can appear later below
+//! the watermark.
 
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::PgPool;
-use utoipa::ToSchema;
+use sqlx::postgres::PgListener;
+use uuid::Uuid;
+
+/// The notification channel the outbox trigger signals on.
+const CHANNEL: &str = "search_outbox";
+
+/// The change stream's horizon as one snapshot sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The oldest transaction id still running: every transaction below it has finished.
+    pub xmin: u64,
+    /// The newest transaction whose outbox rows retention has pruned.
+    pub pruned_through: Option<u64>,
+}
+
+/// The horizon now.
+pub async fn snapshot(db: &PgPool) -> anyhow::Result<Snapshot> {
+    let (xmin, pruned): (String, Option<String>) = sqlx::query_as(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
+                (SELECT pruned_through::text FROM search_outbox_horizon)",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(Snapshot {
+        xmin: xmin.parse().context("unexpected xid8")?,
+        pruned_through: pruned.map(|p| p.parse()).transpose().context("unexpected xid8")?,
+    })
+}
+
+/// The newest position of the change stream, 0 when it is empty.
+pub async fn head_seq(db: &PgPool) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM search_outbox").fetch_one(db).await?)
+}
+
+/// The listings changed by transactions in `from_xmin..to_xmin`, each with the
+/// newest position of its changes.
+pub async fn changed_listings(db: &PgPool, from_xmin: u64, to_xmin: u64) -> anyhow::Result<Vec<(Uuid, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT listing_id, max(seq) FROM search_outbox
+          WHERE txid >= $1::text::xid8 AND txid < $2::text::xid8
+          GROUP BY listing_id",
+    )
+    .bind(from_xmin.to_string())
+    .bind(to_xmin.to_string())
+    .fetch_all(db)
+    .await?)
+}
+
+/// A connection listening for new changes; the outbox trigger notifies it in the
+/// changing transaction.
+pub async fn listen(db: &PgPool) -> anyhow::Result<PgListener> {
+    let mut listener = PgListener::connect_with(db).await.context("listening for outbox changes")?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
 
 /// Deletes outbox rows older than `retention` and records the newest pruned
 /// transaction, so an index that had not read them knows to rebuild. Replicas all
@@ -41,7 +100,7 @@ pub async fn prune(db: &PgPool, retention: Duration) -> anyhow::Result<u64> {
 }
 
 /// How far an index is behind the change stream.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IndexLag {
     /// Newest position of the change stream.
     pub head_seq: i64,
