@@ -21,8 +21,9 @@ WORKDIR /var/lib/cargoparts
 # ENCRYPTION_KEYS__<ID>,HMAC_KEY} (docs/security.md).
 ENV CARGOPARTS_ENV=production \
     CARGOPARTS_BIND=0.0.0.0:8080 \
+    CARGOPARTS__METRICS__BIND=0.0.0.0:9100 \
     CARGOPARTS_INDEX_DIR=/var/lib/cargoparts/index \
     CARGOPARTS_LOG_FORMAT=json
-EXPOSE 8080
+EXPOSE 8080 9100
 ENTRYPOINT ["/usr/bin/tini", "--", "cargoparts"]
 CMD ["serve"]

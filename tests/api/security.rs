@@ -146,6 +146,13 @@ async fn no_sms_code_reaches_the_log() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    // Read the log while the server runs, so a full pipe never stalls it.
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = tokio::spawn(async move {
+        let mut log = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut log).await.unwrap();
+        log
+    });
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let mut registered = None;
@@ -167,9 +174,10 @@ async fn no_sms_code_reaches_the_log() {
     assert_eq!(requested.status(), 202);
 
     child.start_kill().unwrap();
-    let output = child.wait_with_output().await.unwrap();
+    child.wait().await.unwrap();
+    let log = reader.await.unwrap();
     drop_database(db_name);
-    let log = String::from_utf8_lossy(&output.stderr);
+    let log = String::from_utf8_lossy(&log);
     let sms_lines: Vec<&str> = log.lines().filter(|line| line.contains("development SMS sender")).collect();
     assert_eq!(sms_lines.len(), 1, "{log}");
     for line in log.lines() {
