@@ -16,6 +16,7 @@ use super::cities::canonical_city;
 use super::error::{FieldError, field_errors};
 use super::fitment::model_year;
 use super::sanitize::sanitize_html;
+use crate::http::extract::duplicate_key;
 use crate::platform::money::{Halalas, MoneyError};
 
 /// A feed line as sent. Every field is optional here so that a missing one is
@@ -188,6 +189,11 @@ pub fn parse_line(bytes: &[u8]) -> Result<FeedChange, LineRejection> {
         .map_err(|e| LineRejection::whole_line(format!("is not valid UTF-8 (byte {})", e.valid_up_to())))?;
     let value: Value =
         serde_json::from_str(text).map_err(|e| LineRejection::whole_line(format!("is not valid JSON: {e}")))?;
+    // The one rule for every JSON body: a key given twice is refused, not last-wins.
+    if let Ok(Some(field)) = duplicate_key(bytes) {
+        let sku = value.get("sku").and_then(Value::as_str).map(str::to_string);
+        return Err(LineRejection { sku, errors: vec![FieldError::new(field, "duplicate key")] });
+    }
     parse_value(value)
 }
 

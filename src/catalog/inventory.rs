@@ -8,13 +8,14 @@ use bytes::Bytes;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::api_keys::SellerAuth;
 use super::error::CatalogError;
-use super::feed::{FeedChange, LineRejection, RejectedLine, parse_line, parse_price, parse_value, single_line};
+use super::feed::{FeedChange, LineRejection, RejectedLine, parse_line, parse_price, single_line};
 use super::listings::ListingView;
 use super::store::{self, BatchOutcome, SellerChange, apply_changes};
 use crate::platform::money::Halalas;
@@ -100,13 +101,15 @@ struct ParsedBody {
 fn parse_body(format: BodyFormat, body: &[u8], seller: &str) -> Result<ParsedBody, CatalogError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let records: Vec<(u64, Result<FeedChange, LineRejection>)> = if format == BodyFormat::Json && first == Some(&b'[') {
-        let items: Vec<Value> = serde_json::from_slice(body).map_err(|e| CatalogError::MalformedBody {
+        // Each item is kept as its text, so the feed's own rules (duplicate keys among
+        // them) judge it exactly as they judge an NDJSON line.
+        let items: Vec<Box<RawValue>> = serde_json::from_slice(body).map_err(|e| CatalogError::MalformedBody {
             message: e.to_string(),
             line: e.line(),
             column: e.column(),
         })?;
         check_count(items.len())?;
-        items.into_iter().enumerate().map(|(i, item)| (i as u64 + 1, parse_value(item))).collect()
+        items.iter().enumerate().map(|(i, item)| (i as u64 + 1, parse_line(item.get().as_bytes()))).collect()
     } else {
         let lines: Vec<(u64, &[u8])> = body
             .split(|&b| b == b'\n')

@@ -1,5 +1,6 @@
 //! From a listing in PostgreSQL to the document the index holds.
 
+use crate::catalog::fitment::{MODEL_YEAR_MAX, MODEL_YEAR_MIN};
 use std::collections::BTreeSet;
 
 use cargoparts_analyzers::{analyze_query, compact, extract_part_numbers, normalize};
@@ -33,7 +34,7 @@ pub struct SearchHit<'a> {
 }
 
 /// Model years a title may name.
-const YEARS: std::ops::RangeInclusive<u16> = 1950..=2035;
+const YEARS: std::ops::RangeInclusive<u16> = MODEL_YEAR_MIN as u16..=MODEL_YEAR_MAX as u16;
 
 /// The cars a listing fits: its structured fitment, or, when the seller left that
 /// empty, what its title names (make, model and the years written there).
@@ -122,7 +123,7 @@ pub fn to_document(fields: &Fields, listing: &ListingView) -> TantivyDocument {
         if f.year_from > 0 {
             doc.add_i64(fields.year_from, i64::from(f.year_from));
             doc.add_i64(fields.year_to, i64::from(f.year_to));
-            for year in f.year_from.max(1950) as u16..=f.year_to.min(2035) as u16 {
+            for year in f.year_from.max(MODEL_YEAR_MIN) as u16..=f.year_to.min(MODEL_YEAR_MAX) as u16 {
                 vehicle_years.insert(year_term(Some(&f.make), model, year));
                 vehicle_years.insert(year_term(Some(&f.make), None, year));
                 vehicle_years.insert(year_term(None, None, year));

@@ -486,3 +486,26 @@ async fn prices_over_the_cap_and_years_outside_the_model_years_are_rejected_with
         .unwrap();
     assert_eq!(most["price_sar"], "10000000.00");
 }
+
+#[tokio::test]
+async fn a_key_given_twice_rejects_its_record_in_either_body_format() {
+    let app = spawn_app().await;
+    let (_, key) = app.seller_with_key("S1").await;
+    let twice = r#"{"sku":"D-2","title":"فلتر زيت كامري","category":"oil-filter","condition":"new","price_sar":"45.00","price_sar":"99.00","quantity":3,"city":"Riyadh"}"#;
+    let ndjson_body = format!("{}\n{twice}\n", record("D-1"));
+    let array_body = format!("[{}, {twice}]", record("D-3"));
+    for (content_type, body, kept) in [(NDJSON, ndjson_body, "D-1"), ("application/json", array_body, "D-3")] {
+        let response = app.post_inventory(&key, content_type, body).await;
+        assert_eq!(response.status(), 207, "{content_type}");
+        let report: Value = response.json().await.unwrap();
+        assert_eq!(
+            report["rejected"],
+            json!([{"line": 2, "sku": "D-2", "field": "price_sar", "reason": "duplicate key"}]),
+            "{content_type}"
+        );
+        let response =
+            app.client.get(app.url(&format!("/api/v1/seller/listings/{kept}"))).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{kept}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM listings WHERE sku = 'D-2'").await, 0);
+}

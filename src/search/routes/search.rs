@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use crate::catalog::canonical_city;
+use crate::catalog::fitment::{MODEL_YEAR_MAX, MODEL_YEAR_MIN};
 use crate::http::error::{AppError, ErrorEnvelope, FieldError};
 use crate::http::extract::AppQuery;
 use crate::platform::money::Halalas;
@@ -22,6 +23,10 @@ use crate::platform::pagination::{PageMeta, PageParams};
 use crate::search::error::SearchError;
 use crate::search::query::Filters;
 use crate::search::service::{SearchRequest, SearchService, Sort};
+
+/// The catalog's model-year bounds, in the type of the `year` parameter.
+const YEAR_MIN: u16 = MODEL_YEAR_MIN as u16;
+const YEAR_MAX: u16 = MODEL_YEAR_MAX as u16;
 
 /// Longest query searched; longer input (a pasted description) is cut, not refused.
 const MAX_QUERY_CHARS: usize = 256;
@@ -41,7 +46,7 @@ pub struct SearchParams {
     /// The shopper's car: model.
     pub model: Option<String>,
     /// The shopper's car: model year.
-    #[validate(range(min = 1950, max = 2035, message = "must be a model year between 1950 and 2035"))]
+    #[validate(range(min = YEAR_MIN, max = YEAR_MAX, message = "must be a model year between 1950 and 2035"))]
     pub year: Option<u16>,
     /// Category slugs; repeatable.
     #[serde(default)]
