@@ -31,6 +31,7 @@ use crate::platform::rate_limit::{RateLimiter, VerifiedKeys};
 use crate::platform::redis::SharedStore;
 use crate::search::generations::IndexRoot;
 use crate::search::indexer::Indexer;
+use crate::search::queue::QueueLimits;
 use crate::search::service::SearchService;
 
 /// Everything handlers share; each takes only the part it needs.
@@ -65,7 +66,8 @@ impl AppState {
             None => None,
         };
         let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
-        let search = SearchService::open(IndexRoot::new(&settings.search.index_dir), concurrency)?;
+        let limits = QueueLimits::from_settings(&settings.search, concurrency);
+        let search = SearchService::open(IndexRoot::new(&settings.search.index_dir), limits)?;
         let shared = redis.clone().map(|connection| SharedStore::new(connection, &settings.redis.key_prefix));
         let limiter = RateLimiter::new(shared.clone(), settings.rate_limit.clone());
         let auth = AuthState::new(&settings, keys, shared, limiter.clone());
