@@ -24,6 +24,7 @@ use crate::auth::AuthState;
 use crate::auth::keys::Keys;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::http::rate_limit::RateLimits;
+use crate::orders::OrdersState;
 use crate::platform::client::TrustedProxies;
 use crate::platform::config::Settings;
 use crate::platform::db::{self, PrimaryDb, ReadDb};
@@ -45,6 +46,7 @@ pub struct AppState {
     pub taxonomy: TaxonomyState,
     pub search: SearchService,
     pub auth: AuthState,
+    pub orders: OrdersState,
     pub proxies: TrustedProxies,
     pub verified_keys: VerifiedKeys,
     pub rate_limits: RateLimits,
@@ -74,8 +76,10 @@ impl AppState {
         let proxies = TrustedProxies(settings.http.trusted_proxies.clone().into());
         let verified_keys = VerifiedKeys::default();
         let rate_limits = RateLimits { limiter, proxies: proxies.clone(), verified_keys: verified_keys.clone() };
+        let settings = Arc::new(settings);
+        let orders = OrdersState::new(primary.clone(), settings.clone(), auth.keys.clone());
         Ok(AppState {
-            settings: Arc::new(settings),
+            settings,
             db: PrimaryDb(primary),
             read_db: ReadDb(read),
             redis,
@@ -83,6 +87,7 @@ impl AppState {
             taxonomy: TaxonomyState::builtin(),
             search,
             auth,
+            orders,
             proxies,
             verified_keys,
             rate_limits,
@@ -104,14 +109,15 @@ pub struct Application {
     /// The listener of `/metrics` when `metrics.bind` gives it its own address.
     metrics_listener: Option<TcpListener>,
     state: AppState,
-    indexer: IndexerTask,
+    indexer: BackgroundTask,
 }
 
-/// The indexer's task, stopped when the application that started it is dropped, so
-/// an application abandoned before or while serving never leaves a writer behind.
-struct IndexerTask(tokio::task::JoinHandle<()>);
+/// A task of the application (the indexer, the expiry sweep), stopped when the
+/// application that started it is dropped, so an application abandoned before or
+/// while serving never leaves a writer behind.
+struct BackgroundTask(tokio::task::JoinHandle<()>);
 
-impl Drop for IndexerTask {
+impl Drop for BackgroundTask {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -134,7 +140,7 @@ impl Application {
             tracing::warn!("metrics are not served: set metrics.bind or metrics.token to scrape them");
         }
         let indexer = Indexer::new(state.db.0.clone(), state.search.clone(), &state.settings.search)?;
-        let indexer = IndexerTask(tokio::spawn(indexer.run()));
+        let indexer = BackgroundTask(tokio::spawn(indexer.run()));
         Ok(Application { listener, metrics_listener, state, indexer })
     }
 
@@ -162,6 +168,8 @@ impl Application {
     /// the client address of rate limits and the audit log.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Application { listener, metrics_listener, state, mut indexer } = self;
+        // Started here rather than in `build`, so a test can replace the clock first.
+        let _expiry = BackgroundTask(tokio::spawn(crate::orders::expiry::run(state.orders.clone())));
         let http = &state.settings.http;
         let options = serve::ServeOptions {
             max_connections: serve::connection_cap(http.max_connections),

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/api/v1", crate::auth::routes(limits))
         .nest("/api/v1", limited(crate::search::admin_routes(), limits, RouteClass::Api))
+        .nest("/api/v1", limited(crate::orders::routes(), limits, RouteClass::Api))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();

@@ -13,7 +13,8 @@ use super::store;
 pub use super::store::ActiveKey;
 use crate::platform::rate_limit::VerifiedKeys;
 
-const KEY_PREFIX: &str = "cpk_";
+/// What every seller API key begins with.
+pub const KEY_PREFIX: &str = "cpk_";
 /// Longest token looked up; anything longer is not a key of ours.
 const MAX_KEY_CHARS: usize = 128;
 

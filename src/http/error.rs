@@ -63,9 +63,9 @@ pub enum AppError {
     RateLimited { limit: u32, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// A domain error, placed by its [`ErrorCode`].
-    #[error("{message}")]
-    Coded { kind: ErrorKind, message: String, fields: Vec<FieldError>, cause: Option<String> },
+    /// A domain error, placed by its [`ErrorCode`] (boxed: it is the largest variant).
+    #[error("{}", .0.message)]
+    Coded(Box<Coded>),
     /// A failure answered by the HTTP machinery rather than a handler: hyper's request
     /// parser, or a framework rejection that answered in plain text. The status says
     /// what it was; the message is shown for client errors only.
@@ -73,6 +73,18 @@ pub enum AppError {
     Protocol { status: StatusCode, message: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// A domain error as the envelope shows it.
+#[derive(Debug)]
+pub struct Coded {
+    pub kind: ErrorKind,
+    pub code: &'static str,
+    pub message: String,
+    pub fields: Vec<FieldError>,
+    pub details: Value,
+    /// The cause of a server-side failure, for the log only.
+    pub cause: Option<String>,
 }
 
 /// The kinds of failure the API tells apart; each has one status and one stable code.
@@ -87,6 +99,8 @@ pub enum ErrorKind {
     Conflict,
     /// The resource is not in a state that allows the operation.
     InvalidState,
+    /// Well-formed, but refused as it stands (an idempotency key reused for another body).
+    Unprocessable,
     /// A budget is used up; the client may retry after `retry_after_secs`.
     RateLimited {
         limit: u32,
@@ -100,6 +114,40 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The HTTP status of this kind.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorKind::Validation | ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict | ErrorKind::InvalidState => StatusCode::CONFLICT,
+            ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code of this kind, when the error names no more precise one.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "VALIDATION_FAILED",
+            ErrorKind::BadRequest => "BAD_REQUEST",
+            ErrorKind::Unauthorized => "UNAUTHORIZED",
+            ErrorKind::Forbidden => "FORBIDDEN",
+            ErrorKind::NotFound => "NOT_FOUND",
+            ErrorKind::Conflict => "CONFLICT",
+            ErrorKind::InvalidState => "INVALID_STATE",
+            ErrorKind::Unprocessable => "UNPROCESSABLE",
+            ErrorKind::RateLimited { .. } => "RATE_LIMITED",
+            ErrorKind::Timeout => "TIMEOUT",
+            ErrorKind::Unavailable => "SERVICE_UNAVAILABLE",
+            ErrorKind::Internal => "INTERNAL_ERROR",
+        }
+    }
+
     /// The kind of a database failure: saturation and statement timeouts are the
     /// client's to retry, anything else is ours.
     pub fn of_database(error: &sqlx::Error) -> ErrorKind {
@@ -120,6 +168,17 @@ pub trait ErrorCode: std::error::Error {
     fn fields(&self) -> Vec<FieldError> {
         Vec::new()
     }
+
+    /// A code more precise than the kind's (`INSUFFICIENT_STOCK` for a conflict), for
+    /// failures clients handle on their own.
+    fn code(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Structured details for the envelope (what is available of each short line).
+    fn details(&self) -> Option<Value> {
+        None
+    }
 }
 
 impl<E: ErrorCode> From<E> for AppError {
@@ -136,7 +195,9 @@ impl<E: ErrorCode> From<E> for AppError {
         }
         // The cause of a server-side failure is logged, never answered.
         let cause = matches!(kind, ErrorKind::Internal | ErrorKind::Unavailable).then(|| format!("{error:#}"));
-        AppError::Coded { kind, message: error.to_string(), fields, cause }
+        let code = error.code().unwrap_or_else(|| kind.code());
+        let details = error.details().unwrap_or(Value::Null);
+        AppError::Coded(Box::new(Coded { kind, code, message: error.to_string(), fields, details, cause }))
     }
 }
 
@@ -204,19 +265,7 @@ impl AppError {
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
             AppError::Protocol { status, .. } => (*status, code_of_status(*status)),
-            AppError::Coded { kind, .. } => match kind {
-                ErrorKind::Validation => (StatusCode::BAD_REQUEST, "VALIDATION_FAILED"),
-                ErrorKind::BadRequest => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
-                ErrorKind::Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
-                ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "FORBIDDEN"),
-                ErrorKind::NotFound => (StatusCode::NOT_FOUND, "NOT_FOUND"),
-                ErrorKind::Conflict => (StatusCode::CONFLICT, "CONFLICT"),
-                ErrorKind::InvalidState => (StatusCode::CONFLICT, "INVALID_STATE"),
-                ErrorKind::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
-                ErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
-                ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
-                ErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
-            },
+            AppError::Coded(coded) => (coded.kind.status(), coded.code),
         }
     }
 
@@ -254,13 +303,12 @@ impl AppError {
                 ("internal error".to_string(), Value::Null)
             }
             AppError::Unavailable(_) => ("service temporarily unavailable".to_string(), Value::Null),
-            AppError::Coded { kind: ErrorKind::Internal, .. } => ("internal error".to_string(), Value::Null),
-            AppError::Coded { kind: ErrorKind::Unavailable, .. } => {
-                ("service temporarily unavailable".to_string(), Value::Null)
-            }
-            AppError::Coded { message, fields, .. } if !fields.is_empty() => {
-                (message.clone(), serde_json::json!(fields))
-            }
+            AppError::Coded(coded) => match coded.kind {
+                ErrorKind::Internal => ("internal error".to_string(), Value::Null),
+                ErrorKind::Unavailable => ("service temporarily unavailable".to_string(), Value::Null),
+                _ if !coded.fields.is_empty() => (coded.message.clone(), serde_json::json!(coded.fields)),
+                _ => (coded.message.clone(), coded.details.clone()),
+            },
             other => (other.to_string(), Value::Null),
         }
     }
@@ -303,12 +351,11 @@ impl IntoResponse for AppError {
         match &self {
             AppError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             AppError::Unavailable(cause) => tracing::warn!(%cause, "service unavailable"),
-            AppError::Coded { kind: ErrorKind::Internal, cause: Some(cause), .. } => {
-                tracing::error!(error = %cause, "request failed")
-            }
-            AppError::Coded { kind: ErrorKind::Unavailable, cause: Some(cause), .. } => {
-                tracing::warn!(%cause, "service unavailable")
-            }
+            AppError::Coded(coded) => match (coded.kind, &coded.cause) {
+                (ErrorKind::Internal, Some(cause)) => tracing::error!(error = %cause, "request failed"),
+                (ErrorKind::Unavailable, Some(cause)) => tracing::warn!(%cause, "service unavailable"),
+                _ => {}
+            },
             _ => {}
         }
         let mut response = (status, Json(self.envelope())).into_response();

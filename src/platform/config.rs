@@ -28,6 +28,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     #[serde(default)]
     pub metrics: MetricsSettings,
+    pub orders: OrderSettings,
+    pub marketplace: MarketplaceSettings,
 }
 
 /// What an instance is for.
@@ -47,6 +49,32 @@ impl Environment {
         self == Environment::Production
     }
 }
+
+/// How orders are taken and held.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderSettings {
+    /// How long an unpaid order holds its stock before it expires.
+    pub reservation_ttl_secs: u64,
+    /// How often each instance looks for unpaid orders past their reservation.
+    pub expiry_sweep_interval_secs: u64,
+    /// Lines an order may have at most.
+    pub max_lines: usize,
+    /// Units of one listing an order line may ask for at most.
+    pub max_quantity: u32,
+}
+
+/// The marketplace as a business: the issuer of invoices for sellers without their own
+/// VAT registration.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MarketplaceSettings {
+    pub legal_name: String,
+    /// The marketplace's Saudi VAT number (15 digits, first and last 3). Production
+    /// refuses to start with the development one.
+    pub vat_number: String,
+}
+
+/// The VAT number of the built-in settings: valid in form, registered to nobody.
+pub const DEVELOPMENT_VAT_NUMBER: &str = "300000000000003";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
@@ -263,6 +291,16 @@ otp_ttl_secs = 300
 otp_max_per_hour = 5
 max_code_attempts = 5
 
+[orders]
+reservation_ttl_secs = 900
+expiry_sweep_interval_secs = 5
+max_lines = 50
+max_quantity = 1000
+
+[marketplace]
+legal_name = "CargoParts"
+vat_number = "300000000000003"
+
 [rate_limit]
 auth = { limit = 5, window_secs = 900 }
 public = { limit = 1200, window_secs = 60 }
@@ -339,6 +377,20 @@ impl Settings {
         anyhow::ensure!(self.http.header_read_timeout_ms > 0, "http.header_read_timeout_ms must be positive");
         anyhow::ensure!(self.http.keep_alive_idle_secs > 0, "http.keep_alive_idle_secs must be positive");
         anyhow::ensure!(self.http.max_connections > 0, "http.max_connections must be positive");
+        anyhow::ensure!(self.orders.reservation_ttl_secs > 0, "orders.reservation_ttl_secs must be positive");
+        anyhow::ensure!(
+            self.orders.expiry_sweep_interval_secs > 0,
+            "orders.expiry_sweep_interval_secs must be positive"
+        );
+        anyhow::ensure!(self.orders.max_lines > 0 && self.orders.max_quantity > 0, "orders limits must be positive");
+        anyhow::ensure!(
+            super::money::is_saudi_vat_number(&self.marketplace.vat_number),
+            "marketplace.vat_number must be 15 digits, beginning and ending with 3"
+        );
+        anyhow::ensure!(
+            !(self.env.is_production() && self.marketplace.vat_number == DEVELOPMENT_VAT_NUMBER),
+            "production needs the marketplace's own VAT number in marketplace.vat_number"
+        );
         if let Some(token) = &self.metrics.token {
             anyhow::ensure!(token.expose_secret().len() >= 16, "metrics.token must be at least 16 characters");
         }
@@ -350,6 +402,10 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    pub fn reservation_ttl(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.orders.reservation_ttl_secs.min(i64::MAX as u64) as i64)
     }
 
     pub fn request_timeout(&self) -> Duration {

@@ -1,6 +1,7 @@
 //! What every module may use and none owns: configuration, database pools, Redis,
 //! the clock, the client address, rate limiting, security headers, the audit log,
-//! encryption at rest, phone numbers, money, pagination and telemetry.
+//! encryption at rest, phone numbers, money, pagination, idempotency keys, the event
+//! outbox and telemetry.
 //!
 //! Nothing here knows about HTTP responses or any domain module.
 
@@ -10,7 +11,10 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod events;
 pub mod headers;
+pub mod hijri;
+pub mod idempotency;
 pub mod money;
 pub mod pagination;
 pub mod phone;

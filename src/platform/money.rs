@@ -24,6 +24,11 @@ pub const VAT_PERCENT: i64 = 15;
 
 const HALALAS_PER_SAR: i64 = 100;
 
+/// A Saudi VAT registration number: 15 digits, the first and the last 3.
+pub fn is_saudi_vat_number(text: &str) -> bool {
+    text.len() == 15 && text.bytes().all(|b| b.is_ascii_digit()) && text.starts_with('3') && text.ends_with('3')
+}
+
 /// An exact amount of money in halalas (1 SAR = 100 halalas).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Halalas(i64);

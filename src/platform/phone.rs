@@ -63,7 +63,7 @@ impl fmt::Debug for Phone {
 }
 
 /// Arabic-Indic (U+0660…) and Persian (U+06F0…) digits to ASCII.
-fn fold_digit(c: char) -> char {
+pub fn fold_digit(c: char) -> char {
     match c {
         '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
         '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),

@@ -76,6 +76,7 @@ pub async fn spawn_auth_app_with(adjust: impl FnOnce(&mut Settings)) -> AuthApp 
     let sms = Arc::new(RecordingSms::default());
     let (app_clock, app_sms) = (clock.clone(), sms.clone());
     let app = spawn_prepared_app(adjust, move |application| {
+        application.state_mut().orders.clock = app_clock.clone();
         application.state_mut().auth.clock = app_clock;
         application.state_mut().auth.sms = app_sms;
     })

@@ -17,6 +17,8 @@ mod helpers;
 mod index_crash;
 mod index_lifecycle;
 mod inventory_sync;
+mod orders;
+mod orders_support;
 mod public_read;
 mod search;
 mod security;

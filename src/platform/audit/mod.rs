@@ -35,6 +35,7 @@ pub enum Event {
     AdminRevokedSessions,
     RoleChanged,
     AdminStartedReindex,
+    AdminMarkedOrderPaid,
 }
 
 impl Event {
@@ -59,6 +60,7 @@ impl Event {
             Event::AdminRevokedSessions => "admin.sessions_revoked",
             Event::RoleChanged => "admin.role_changed",
             Event::AdminStartedReindex => "admin.reindex_started",
+            Event::AdminMarkedOrderPaid => "admin.order_marked_paid",
         }
     }
 }

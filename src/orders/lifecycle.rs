@@ -1,0 +1,139 @@
+//! The moves of a whole order: paid, cancelled, expired. Each takes the order's row
+//! lock, asks the state machine, and writes the new state, the stock it gives back, the
+//! invoices it issues and the event it reports, in one transaction.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::error::OrderError;
+use super::state::{OrderMove, OrderStatus};
+use super::store::{self, OrderRecord};
+use super::{OrdersState, invoices};
+use crate::platform::events::{self, Event};
+
+/// Who asked for a move, for the event and the audit of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Buyer(Uuid),
+    Admin(Uuid),
+    /// The expiry sweep, or a payment provider's confirmation.
+    System,
+}
+
+impl Actor {
+    fn describe(self) -> serde_json::Value {
+        match self {
+            Actor::Buyer(id) => serde_json::json!({ "kind": "buyer", "id": id }),
+            Actor::Admin(id) => serde_json::json!({ "kind": "admin", "id": id }),
+            Actor::System => serde_json::json!({ "kind": "system" }),
+        }
+    }
+}
+
+/// Records that the order was paid: its groups become `paid`, each gets its invoice,
+/// and `order.paid` is reported. `reference` is the payment's id at the provider (or an
+/// admin's note of an offline payment). An order not awaiting payment (paid already,
+/// expired, cancelled) is an illegal move: the caller decides what happens to money
+/// that arrived too late.
+pub async fn mark_paid(
+    state: &OrdersState,
+    order_id: Uuid,
+    reference: &str,
+    actor: Actor,
+) -> Result<OrderRecord, OrderError> {
+    let mut tx = state.db.begin().await?;
+    let now = state.clock.now();
+    let order = locked(&mut tx, order_id).await?;
+    let next = order.status.after(OrderMove::Pay, &order.group_statuses())?;
+    store::orders::set_status(&mut tx, order_id, next, OrderMove::Pay.group_status(), now).await?;
+    let paid = store::orders::load(&mut tx, order_id).await?.ok_or(OrderError::NotFound("order"))?;
+    let issued = invoices::issue(&mut tx, state, &paid, now).await?;
+    let event = Event {
+        topic: "order.paid",
+        subject_id: order_id,
+        payload: serde_json::json!({
+            "order_id": order_id,
+            "number": paid.number,
+            "buyer_id": paid.buyer_id,
+            "total_sar": paid.total.to_string(),
+            "reference": reference,
+            "invoice_ids": issued,
+            "by": actor.describe(),
+        }),
+        occurred_at: now,
+    };
+    events::record(&mut tx, &event).await?;
+    tx.commit().await?;
+    metrics::counter!("orders_paid_total").increment(1);
+    Ok(paid)
+}
+
+/// Cancels the order for its buyer (or an admin): before payment, or after payment
+/// while nothing has shipped. Its stock returns. A paid order's `order.cancelled`
+/// event says a refund is due, for the payments module to make.
+pub async fn cancel(state: &OrdersState, order_id: Uuid, actor: Actor) -> Result<OrderRecord, OrderError> {
+    let mut tx = state.db.begin().await?;
+    let now = state.clock.now();
+    let order = locked(&mut tx, order_id).await?;
+    if let Actor::Buyer(buyer) = actor
+        && order.buyer_id != buyer
+    {
+        return Err(OrderError::NotFound("order"));
+    }
+    let next = order.status.after(OrderMove::Cancel, &order.group_statuses())?;
+    close(&mut tx, &order, next, OrderMove::Cancel, actor, now).await?;
+    let cancelled = store::orders::load(&mut tx, order_id).await?.ok_or(OrderError::NotFound("order"))?;
+    tx.commit().await?;
+    metrics::counter!("orders_cancelled_total").increment(1);
+    Ok(cancelled)
+}
+
+/// Expires one unpaid order whose reservation ran out, in the sweep's transaction
+/// (which holds its lock already).
+pub(super) async fn expire(tx: &mut PgConnection, order_id: Uuid, now: DateTime<Utc>) -> Result<bool, OrderError> {
+    let order = locked(tx, order_id).await?;
+    // Paid or cancelled since the sweep picked it: nothing to do.
+    if order.status != OrderStatus::PendingPayment || order.reserved_until > now {
+        return Ok(false);
+    }
+    let next = order.status.after(OrderMove::Expire, &order.group_statuses())?;
+    close(tx, &order, next, OrderMove::Expire, Actor::System, now).await?;
+    Ok(true)
+}
+
+/// Ends an order that never shipped: stock back, new state, the event.
+async fn close(
+    tx: &mut PgConnection,
+    order: &OrderRecord,
+    next: OrderStatus,
+    change: OrderMove,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), OrderError> {
+    store::stock::give_back(tx, &order.units()).await?;
+    store::orders::set_status(tx, order.id, next, change.group_status(), now).await?;
+    let topic = match next {
+        OrderStatus::Expired => "order.expired",
+        _ => "order.cancelled",
+    };
+    let event = Event {
+        topic,
+        subject_id: order.id,
+        payload: serde_json::json!({
+            "order_id": order.id,
+            "number": order.number,
+            "buyer_id": order.buyer_id,
+            "total_sar": order.total.to_string(),
+            "refund_due": order.status == OrderStatus::Paid,
+            "by": actor.describe(),
+        }),
+        occurred_at: now,
+    };
+    events::record(tx, &event).await?;
+    Ok(())
+}
+
+async fn locked(tx: &mut PgConnection, order_id: Uuid) -> Result<OrderRecord, OrderError> {
+    store::orders::lock(tx, order_id).await?.ok_or(OrderError::NotFound("order"))
+}

@@ -1,0 +1,540 @@
+//! The SQL of orders, their seller groups and their lines.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::orders::model::ShippingAddress;
+use crate::orders::state::{GroupStatus, OrderStatus};
+use crate::platform::money::Halalas;
+use crate::platform::pagination::PageParams;
+
+/// An order about to be written.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub id: Uuid,
+    pub buyer_id: Uuid,
+    /// The address with its phone left empty: the phone is kept sealed, apart.
+    pub address: ShippingAddress,
+    pub phone_sealed: String,
+    pub notes: Option<String>,
+    pub reserved_until: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub groups: Vec<NewGroup>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewGroup {
+    pub id: Uuid,
+    pub seller_id: Uuid,
+    pub seller_name: String,
+    pub lines: Vec<NewLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLine {
+    pub listing_id: Uuid,
+    pub sku: String,
+    pub title: String,
+    pub quantity: u32,
+    pub unit_price: Halalas,
+    pub line_total: Halalas,
+    pub vat: Halalas,
+}
+
+impl NewGroup {
+    /// What the group costs, VAT included.
+    pub fn total(&self) -> Halalas {
+        Halalas::new(self.lines.iter().map(|l| l.line_total.get()).sum())
+    }
+
+    /// The sum of the lines' VAT.
+    pub fn vat(&self) -> Halalas {
+        Halalas::new(self.lines.iter().map(|l| l.vat.get()).sum())
+    }
+}
+
+/// An order as stored, with its groups and lines.
+#[derive(Debug, Clone)]
+pub struct OrderRecord {
+    pub id: Uuid,
+    pub number: String,
+    pub buyer_id: Uuid,
+    pub status: OrderStatus,
+    pub subtotal: Halalas,
+    pub vat: Halalas,
+    pub total: Halalas,
+    pub address: ShippingAddress,
+    pub phone_sealed: String,
+    pub notes: Option<String>,
+    pub reserved_until: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub groups: Vec<GroupRecord>,
+}
+
+impl OrderRecord {
+    pub fn group_statuses(&self) -> Vec<GroupStatus> {
+        self.groups.iter().map(|g| g.status).collect()
+    }
+
+    /// Every line's listing and units, to give back.
+    pub fn units(&self) -> Vec<(Uuid, i32)> {
+        self.groups.iter().flat_map(|g| &g.lines).map(|l| (l.listing_id, l.quantity as i32)).collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupRecord {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub seller_id: Uuid,
+    pub seller_name: String,
+    pub status: GroupStatus,
+    pub subtotal: Halalas,
+    pub vat: Halalas,
+    pub total: Halalas,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub lines: Vec<NewLine>,
+}
+
+/// Writes the order with its groups and lines; returns its number (`CP-2026-000123`).
+pub async fn insert(tx: &mut PgConnection, order: &NewOrder, now: DateTime<Utc>) -> sqlx::Result<String> {
+    let sequence: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(&mut *tx).await?;
+    let number = format!("CP-{}-{sequence:06}", now.year());
+    let total: i64 = order.groups.iter().map(|g| g.total().get()).sum();
+    let vat: i64 = order.groups.iter().map(|g| g.vat().get()).sum();
+    let address = serde_json::to_value(&order.address).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "INSERT INTO orders (id, number, buyer_id, status, subtotal_halalas, vat_halalas, total_halalas,
+                             shipping_address, shipping_phone, notes, reserved_until, created_at, updated_at)
+         VALUES ($1, $2, $3, 'pending_payment', $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(order.id)
+    .bind(&number)
+    .bind(order.buyer_id)
+    .bind(total - vat)
+    .bind(vat)
+    .bind(total)
+    .bind(address)
+    .bind(&order.phone_sealed)
+    .bind(&order.notes)
+    .bind(order.reserved_until)
+    .bind(order.created_at)
+    .execute(&mut *tx)
+    .await?;
+    for group in &order.groups {
+        let (total, vat) = (group.total().get(), group.vat().get());
+        sqlx::query(
+            "INSERT INTO order_groups (id, order_id, seller_id, seller_name, status, subtotal_halalas, vat_halalas,
+                                       total_halalas, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'pending_payment', $5, $6, $7, $8, $8)",
+        )
+        .bind(group.id)
+        .bind(order.id)
+        .bind(group.seller_id)
+        .bind(&group.seller_name)
+        .bind(total - vat)
+        .bind(vat)
+        .bind(total)
+        .bind(order.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let positions: Vec<i16> = (0..group.lines.len() as i16).collect();
+        let listing_ids: Vec<Uuid> = group.lines.iter().map(|l| l.listing_id).collect();
+        let skus: Vec<&str> = group.lines.iter().map(|l| l.sku.as_str()).collect();
+        let titles: Vec<&str> = group.lines.iter().map(|l| l.title.as_str()).collect();
+        let quantities: Vec<i32> = group.lines.iter().map(|l| l.quantity as i32).collect();
+        let prices: Vec<i64> = group.lines.iter().map(|l| l.unit_price.get()).collect();
+        let totals: Vec<i64> = group.lines.iter().map(|l| l.line_total.get()).collect();
+        let vats: Vec<i64> = group.lines.iter().map(|l| l.vat.get()).collect();
+        sqlx::query(
+            "INSERT INTO order_lines (group_id, position, listing_id, sku, title, quantity, unit_price_halalas,
+                                      line_total_halalas, vat_halalas)
+             SELECT $1, * FROM unnest($2::smallint[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::bigint[],
+                                      $8::bigint[], $9::bigint[])",
+        )
+        .bind(group.id)
+        .bind(&positions)
+        .bind(&listing_ids)
+        .bind(&skus)
+        .bind(&titles)
+        .bind(&quantities)
+        .bind(&prices)
+        .bind(&totals)
+        .bind(&vats)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(number)
+}
+
+/// `SELECT` of an order's columns, then the rest of the statement.
+macro_rules! select_orders {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, number, buyer_id, status, subtotal_halalas, vat_halalas, total_halalas, shipping_address,
+                    shipping_phone, notes, reserved_until, created_at, updated_at, paid_at FROM orders ",
+            $rest
+        )
+    };
+}
+
+type OrderRow = (
+    Uuid,
+    String,
+    Uuid,
+    String,
+    i64,
+    i64,
+    i64,
+    Value,
+    String,
+    Option<String>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+fn order_of(row: OrderRow) -> sqlx::Result<OrderRecord> {
+    let (
+        id,
+        number,
+        buyer_id,
+        status,
+        subtotal,
+        vat,
+        total,
+        address,
+        phone_sealed,
+        notes,
+        reserved_until,
+        created_at,
+        updated_at,
+        paid_at,
+    ) = row;
+    Ok(OrderRecord {
+        id,
+        number,
+        buyer_id,
+        status: OrderStatus::parse(&status).ok_or_else(|| decode_error(format!("order status {status:?}")))?,
+        subtotal: Halalas::new(subtotal),
+        vat: Halalas::new(vat),
+        total: Halalas::new(total),
+        address: serde_json::from_value(address).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        phone_sealed,
+        notes,
+        reserved_until,
+        created_at,
+        updated_at,
+        paid_at,
+        groups: Vec::new(),
+    })
+}
+
+fn decode_error(what: String) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unknown {what} in the database").into())
+}
+
+/// The order `id` with its groups and lines.
+pub async fn load(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<OrderRecord>> {
+    let row: Option<OrderRow> =
+        sqlx::query_as(select_orders!("WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    with_groups(conn, row).await
+}
+
+/// Locks the order `id` for the rest of the transaction and reads it. Every change of
+/// an order or of one of its groups takes this lock first, so changes of one order
+/// never interleave, and no two transactions take an order's locks in another order.
+pub async fn lock(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<OrderRecord>> {
+    let row: Option<OrderRow> =
+        sqlx::query_as(select_orders!("WHERE id = $1 FOR UPDATE")).bind(id).fetch_optional(&mut *tx).await?;
+    with_groups(tx, row).await
+}
+
+async fn with_groups(conn: &mut PgConnection, row: Option<OrderRow>) -> sqlx::Result<Option<OrderRecord>> {
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut order = order_of(row)?;
+    order.groups = groups_of(conn, &[order.id]).await?.remove(&order.id).unwrap_or_default();
+    Ok(Some(order))
+}
+
+/// A page of the buyer's orders, newest first, and how many there are in all.
+pub async fn of_buyer(
+    conn: &mut PgConnection,
+    buyer_id: Uuid,
+    status: Option<OrderStatus>,
+    page: PageParams,
+) -> sqlx::Result<(Vec<OrderRecord>, u64)> {
+    let status = status.map(OrderStatus::as_str);
+    let total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM orders WHERE buyer_id = $1 AND ($2::text IS NULL OR status = $2)")
+            .bind(buyer_id)
+            .bind(status)
+            .fetch_one(&mut *conn)
+            .await?;
+    let rows: Vec<OrderRow> = sqlx::query_as(select_orders!(
+        "WHERE buyer_id = $1 AND ($2::text IS NULL OR status = $2)
+          ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(buyer_id)
+    .bind(status)
+    .bind(i64::from(page.limit))
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut orders = rows.into_iter().map(order_of).collect::<sqlx::Result<Vec<_>>>()?;
+    let ids: Vec<Uuid> = orders.iter().map(|o| o.id).collect();
+    let mut groups = groups_of(conn, &ids).await?;
+    for order in &mut orders {
+        order.groups = groups.remove(&order.id).unwrap_or_default();
+    }
+    Ok((orders, total as u64))
+}
+
+/// `SELECT` of a group's columns, then the rest of the statement.
+macro_rules! select_groups {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, order_id, seller_id, seller_name, status, subtotal_halalas, vat_halalas, total_halalas,
+                    carrier, tracking_number, created_at, updated_at, accepted_at, shipped_at, delivered_at
+               FROM order_groups ",
+            $rest
+        )
+    };
+}
+
+type GroupRow = (
+    Uuid,
+    Uuid,
+    Uuid,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
+fn group_of(row: GroupRow) -> sqlx::Result<GroupRecord> {
+    let (
+        id,
+        order_id,
+        seller_id,
+        seller_name,
+        status,
+        subtotal,
+        vat,
+        total,
+        carrier,
+        tracking_number,
+        created_at,
+        updated_at,
+        accepted_at,
+        shipped_at,
+        delivered_at,
+    ) = row;
+    Ok(GroupRecord {
+        id,
+        order_id,
+        seller_id,
+        seller_name,
+        status: GroupStatus::parse(&status).ok_or_else(|| decode_error(format!("group status {status:?}")))?,
+        subtotal: Halalas::new(subtotal),
+        vat: Halalas::new(vat),
+        total: Halalas::new(total),
+        carrier,
+        tracking_number,
+        created_at,
+        updated_at,
+        accepted_at,
+        shipped_at,
+        delivered_at,
+        lines: Vec::new(),
+    })
+}
+
+/// The groups (with lines) of each of `order_ids`, by order, each order's in seller-name order.
+async fn groups_of(conn: &mut PgConnection, order_ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, Vec<GroupRecord>>> {
+    let rows: Vec<GroupRow> =
+        sqlx::query_as(select_groups!("WHERE order_id = ANY($1) ORDER BY order_id, seller_name, id"))
+            .bind(order_ids)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut groups = rows.into_iter().map(group_of).collect::<sqlx::Result<Vec<_>>>()?;
+    attach_lines(conn, &mut groups).await?;
+    let mut by_order: HashMap<Uuid, Vec<GroupRecord>> = HashMap::new();
+    for group in groups {
+        by_order.entry(group.order_id).or_default().push(group);
+    }
+    Ok(by_order)
+}
+
+/// group, listing, sku, title, quantity, unit price, line total, VAT.
+type LineRow = (Uuid, Uuid, String, String, i32, i64, i64, i64);
+
+async fn attach_lines(conn: &mut PgConnection, groups: &mut [GroupRecord]) -> sqlx::Result<()> {
+    let ids: Vec<Uuid> = groups.iter().map(|g| g.id).collect();
+    let rows: Vec<LineRow> = sqlx::query_as(
+        "SELECT group_id, listing_id, sku, title, quantity, unit_price_halalas, line_total_halalas, vat_halalas
+           FROM order_lines WHERE group_id = ANY($1) ORDER BY group_id, position",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await?;
+    let mut lines: HashMap<Uuid, Vec<NewLine>> = HashMap::new();
+    for (group_id, listing_id, sku, title, quantity, unit_price, line_total, vat) in rows {
+        lines.entry(group_id).or_default().push(NewLine {
+            listing_id,
+            sku,
+            title,
+            quantity: quantity as u32,
+            unit_price: Halalas::new(unit_price),
+            line_total: Halalas::new(line_total),
+            vat: Halalas::new(vat),
+        });
+    }
+    for group in groups {
+        group.lines = lines.remove(&group.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Moves the order, and every group still following it, to `status`.
+pub async fn set_status(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    status: OrderStatus,
+    groups: Option<GroupStatus>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE orders SET status = $2, updated_at = $3,
+                paid_at = CASE WHEN $2 = 'paid' THEN $3 ELSE paid_at END,
+                closed_at = CASE WHEN $2 IN ('paid', 'pending_payment') THEN closed_at ELSE coalesce(closed_at, $3) END
+          WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(status.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(groups) = groups {
+        sqlx::query("UPDATE order_groups SET status = $2, updated_at = $3 WHERE order_id = $1")
+            .bind(order_id)
+            .bind(groups.as_str())
+            .bind(now)
+            .execute(tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Moves one group to `status`, stamping when, and the shipment when it ships.
+pub async fn set_group_status(
+    tx: &mut PgConnection,
+    group_id: Uuid,
+    status: GroupStatus,
+    shipment: Option<(&str, &str)>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let (carrier, tracking_number) = shipment.unzip();
+    sqlx::query(
+        "UPDATE order_groups SET status = $2, updated_at = $3,
+                accepted_at = CASE WHEN $2 = 'accepted' THEN $3 ELSE accepted_at END,
+                shipped_at = CASE WHEN $2 = 'shipped' THEN $3 ELSE shipped_at END,
+                delivered_at = CASE WHEN $2 = 'delivered' THEN $3 ELSE delivered_at END,
+                carrier = coalesce($4, carrier), tracking_number = coalesce($5, tracking_number)
+          WHERE id = $1",
+    )
+    .bind(group_id)
+    .bind(status.as_str())
+    .bind(now)
+    .bind(carrier)
+    .bind(tracking_number)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Unpaid orders whose reservation ran out by `now`, oldest first, locked; orders
+/// another instance is expiring right now are skipped, not waited for.
+pub async fn lock_expired(tx: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM orders WHERE status = 'pending_payment' AND reserved_until <= $1
+          ORDER BY reserved_until LIMIT $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(tx)
+    .await
+}
+
+/// The order a group belongs to, if the group is `seller_id`'s.
+pub async fn order_of_group(conn: &mut PgConnection, group_id: Uuid, seller_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT order_id FROM order_groups WHERE id = $1 AND seller_id = $2")
+        .bind(group_id)
+        .bind(seller_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A page of a seller's groups, newest first, with the order each belongs to.
+pub async fn of_seller(
+    conn: &mut PgConnection,
+    seller_id: Uuid,
+    status: Option<GroupStatus>,
+    page: PageParams,
+) -> sqlx::Result<(Vec<(GroupRecord, OrderRecord)>, u64)> {
+    let status = status.map(GroupStatus::as_str);
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM order_groups WHERE seller_id = $1 AND ($2::text IS NULL OR status = $2)",
+    )
+    .bind(seller_id)
+    .bind(status)
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows: Vec<GroupRow> = sqlx::query_as(select_groups!(
+        "WHERE seller_id = $1 AND ($2::text IS NULL OR status = $2)
+          ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(seller_id)
+    .bind(status)
+    .bind(i64::from(page.limit))
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut groups = rows.into_iter().map(group_of).collect::<sqlx::Result<Vec<_>>>()?;
+    attach_lines(conn, &mut groups).await?;
+    let order_ids: Vec<Uuid> = groups.iter().map(|g| g.order_id).collect();
+    let orders: Vec<OrderRow> =
+        sqlx::query_as(select_orders!("WHERE id = ANY($1)")).bind(&order_ids).fetch_all(&mut *conn).await?;
+    let mut orders: HashMap<Uuid, OrderRecord> =
+        orders.into_iter().map(order_of).map(|o| o.map(|o| (o.id, o))).collect::<sqlx::Result<_>>()?;
+    let mut page_rows = Vec::with_capacity(groups.len());
+    for group in groups {
+        let order = orders.get(&group.order_id).cloned().ok_or_else(|| decode_error("group without order".into()))?;
+        page_rows.push((group, order));
+    }
+    orders.clear();
+    Ok((page_rows, total as u64))
+}
