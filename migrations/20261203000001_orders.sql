@@ -78,6 +78,20 @@ CREATE TABLE order_lines (
     PRIMARY KEY (group_id, position)
 );
 
+-- Open orders holding units of a listing.
+CREATE INDEX order_lines_listing ON order_lines (listing_id);
+
+-- Units of a listing held by orders not yet shipped. A seller's feed states what it
+-- has on hand; what buyers may still order is that less these units, so a seller
+-- re-sending its count while orders wait to ship does not sell the same units twice.
+-- VOLATILE on purpose: each call reads with a fresh snapshot, so an update that waited
+-- for a checkout's row lock counts the lines that checkout committed.
+CREATE FUNCTION held_units(listing uuid) RETURNS integer
+    LANGUAGE sql VOLATILE PARALLEL SAFE
+    RETURN (SELECT coalesce(sum(ol.quantity), 0)::integer
+              FROM order_lines ol JOIN order_groups g ON g.id = ol.group_id
+             WHERE ol.listing_id = listing AND g.status IN ('pending_payment', 'paid', 'accepted'));
+
 -- The first answer to a request made with an `Idempotency-Key`, kept for replay. The
 -- row is written in the transaction that does the work, so a key has an answer if and
 -- only if the work was done.

@@ -182,7 +182,8 @@ pub struct ListingPatch {
     #[schema(value_type = Option<String>, example = "45.00")]
     #[validate(custom(function = patch_price))]
     pub price_sar: Option<Value>,
-    /// New stock.
+    /// Units on hand. Buyers may order this less the units open orders hold and have
+    /// not shipped yet, so re-sending a count while orders wait never sells a unit twice.
     #[validate(range(min = 0, max = 1_000_000, message = "must be between 0 and 1000000"))]
     pub quantity: Option<i64>,
     /// `active` shows the listing, `paused` hides it from shoppers.

@@ -51,3 +51,37 @@ pub async fn create_for_account(conn: &mut PgConnection, name: &str, city: &str)
     };
     upsert_seller(conn, &seller).await
 }
+
+/// A seller's tax registration, as it invoices with it.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct SellerTaxProfile {
+    pub id: Uuid,
+    pub name: String,
+    /// The seller's Saudi VAT number; without one, the marketplace invoices its sales
+    /// in its own name.
+    pub vat_number: Option<String>,
+}
+
+/// Sets (or, with `None`, clears) the seller's VAT number: 15 digits, the first and
+/// the last 3; spaces and Arabic-Indic digits are accepted and normalized.
+pub async fn set_vat_number(
+    db: &PgPool,
+    seller_id: Uuid,
+    vat_number: Option<&str>,
+) -> Result<SellerTaxProfile, CatalogError> {
+    let vat_number = match vat_number {
+        None => None,
+        Some(raw) => {
+            let folded: String = raw
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .map(crate::platform::phone::fold_digit)
+                .collect();
+            if !crate::platform::money::is_saudi_vat_number(&folded) {
+                return Err(CatalogError::invalid("vat_number", "must be 15 digits, beginning and ending with 3"));
+            }
+            Some(folded)
+        }
+    };
+    store::set_vat_number(db, seller_id, vat_number.as_deref()).await?.ok_or(CatalogError::NotFound("seller"))
+}

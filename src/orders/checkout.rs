@@ -169,6 +169,9 @@ pub fn price(order: &CheckedOrder, stocked: &[Stocked]) -> Result<Vec<NewGroup>,
     Ok(groups)
 }
 
+/// Attempts of a checkout that PostgreSQL aborted to break a deadlock.
+const ATTEMPTS: usize = 3;
+
 /// Places `request` for `buyer`, or replays the answer to an earlier request with the
 /// same key.
 pub async fn place(
@@ -185,23 +188,48 @@ pub async fn place(
         key,
         fingerprint: idempotency::fingerprint(&serde_json::to_value(request).map_err(anyhow::Error::from)?),
     };
+    // Checkouts lock listings in id order and never deadlock with each other, but a
+    // seller's sync updates its listings in the order of its feed; when the two cross,
+    // PostgreSQL aborts one transaction, and a checkout that lost is simply run again.
+    let mut attempt = 1;
+    loop {
+        match place_once(state, buyer, &usage, &checked).await {
+            Err(OrderError::Database(error)) if is_deadlock(&error) && attempt < ATTEMPTS => {
+                metrics::counter!("orders_checkout_retries_total").increment(1);
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+fn is_deadlock(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
+}
+
+async fn place_once(
+    state: &OrdersState,
+    buyer: Uuid,
+    usage: &KeyUse<'_>,
+    checked: &CheckedOrder,
+) -> Result<Placed, OrderError> {
     let mut tx = state.db.begin().await?;
     let now = state.clock.now();
-    if let Claim::Replay(answer) = idempotency::claim(&mut tx, &usage, now).await? {
+    if let Claim::Replay(answer) = idempotency::claim(&mut tx, usage, now).await? {
         return Ok(Placed::Replayed(answer));
     }
     let ids: Vec<Uuid> = checked.lines.iter().map(|line| line.0).collect();
     let stocked = store::stock::lock(&mut tx, &ids).await?;
-    let groups = price(&checked, &stocked)?;
+    let groups = price(checked, &stocked)?;
     let taken: Vec<(Uuid, i32)> = checked.lines.iter().map(|&(id, units, _)| (id, units as i32)).collect();
     store::stock::take(&mut tx, &taken).await?;
     let id = Uuid::now_v7();
     let order = NewOrder {
         id,
         buyer_id: buyer,
-        address: ShippingAddress { phone: String::new(), ..checked.address },
+        address: ShippingAddress { phone: String::new(), ..checked.address.clone() },
         phone_sealed: state.seal_phone(id, &checked.phone),
-        notes: checked.notes,
+        notes: checked.notes.clone(),
         reserved_until: now + state.settings.reservation_ttl(),
         created_at: now,
         groups,
@@ -212,7 +240,7 @@ pub async fn place(
     let body = serde_json::to_value(&shown).map_err(anyhow::Error::from)?;
     events::record(&mut tx, &created_event(&order, &number, &shown.total_sar, now)).await?;
     let answer = Answer { status: 201, body };
-    idempotency::remember(&mut tx, &usage, &answer, now).await?;
+    idempotency::remember(&mut tx, usage, &answer, now).await?;
     tx.commit().await?;
     metrics::counter!("orders_created_total").increment(1);
     Ok(Placed::Created(answer))

@@ -624,3 +624,68 @@ async fn vat_on_awkward_amounts_matches_the_worked_table() {
     let response = app.order(&buyer, &order_body(&[(more[0], 2)])).await;
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn a_seller_resending_its_count_while_orders_wait_never_sells_a_unit_twice() {
+    let app = spawn_shop().await;
+    let (shop, ids) = app.shop("s-held", &[("H-1", "10.00", 5)]).await;
+    let buyer = app.register_buyer("held@example.com").await;
+    let admin = app.admin("held-admin@example.com").await;
+    let order = app.order_ok(&buyer, &[(ids[0], 3)]).await;
+    assert_eq!(app.quantity(ids[0]).await, 2);
+    // The seller still has five on its shelf and says so: three are held.
+    let mut resent = crate::helpers::record("H-1");
+    resent["price_sar"] = json!("10.00");
+    resent["quantity"] = json!(5);
+    let synced = app.post_inventory(&shop.key, "application/x-ndjson", crate::helpers::ndjson(&[resent.clone()])).await;
+    assert!(synced.status().is_success());
+    assert_eq!(app.quantity(ids[0]).await, 2);
+    let patched = app
+        .client
+        .patch(app.url("/api/v1/seller/listings/H-1"))
+        .bearer_auth(&shop.key)
+        .json(&json!({"quantity": 4}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    assert_eq!(app.quantity(ids[0]).await, 1);
+    // Once shipped, the units have left the shelf: the count no longer includes them.
+    let id = order["id"].as_str().unwrap();
+    assert_eq!(app.pay(&admin, id).await.status(), 200);
+    let group = order["groups"][0]["id"].as_str().unwrap();
+    app.seller_post(&shop.key, &format!("/api/v1/seller/orders/{group}/accept"), &json!({})).await;
+    let ship = json!({"carrier": "Aramex", "tracking_number": "AX1"});
+    assert_eq!(app.seller_post(&shop.key, &format!("/api/v1/seller/orders/{group}/ship"), &ship).await.status(), 200);
+    resent["quantity"] = json!(2);
+    app.post_inventory(&shop.key, "application/x-ndjson", crate::helpers::ndjson(&[resent])).await;
+    assert_eq!(app.quantity(ids[0]).await, 2);
+}
+
+#[tokio::test]
+async fn a_seller_sets_its_vat_number_and_invoices_in_its_own_name() {
+    let app = spawn_shop().await;
+    let (shop, ids) = app.shop("s-reg", &[("G-1", "115.00", 5)]).await;
+    let patch =
+        |body: Value| app.client.patch(app.url("/api/v1/seller/profile")).bearer_auth(&shop.key).json(&body).send();
+    let refused = patch(json!({"vat_number": "123456789012345"})).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["details"][0]["field"], "vat_number");
+    let set = patch(json!({"vat_number": "٣١٠١٢٢٣٩٣٥٠٠٠٠٣"})).await.unwrap();
+    assert_eq!(set.status(), 200);
+    let set: Value = set.json().await.unwrap();
+    assert_eq!(set["vat_number"], "310122393500003");
+    let buyer = app.register_buyer("reg@example.com").await;
+    let admin = app.admin("reg-admin@example.com").await;
+    let order = app.order_ok(&buyer, &[(ids[0], 1)]).await;
+    let id = order["id"].as_str().unwrap();
+    app.pay(&admin, id).await;
+    let invoices: Value = app.get_as(&shop.key, &format!("/api/v1/orders/{id}/invoices")).await.json().await.unwrap();
+    assert_eq!(invoices[0]["seller"]["vat_number"], "310122393500003");
+    assert!(invoices[0]["number"].as_str().unwrap().starts_with("INV-S"));
+    assert_eq!(
+        app.client.patch(app.url("/api/v1/seller/profile")).json(&json!({})).send().await.unwrap().status(),
+        401
+    );
+}

@@ -32,6 +32,7 @@ where
     OpenApiRouter::new()
         .routes(routes!(listings::get_listing))
         .routes(routes!(sellers::get_seller))
+        .routes(routes!(sellers::patch_profile))
         .routes(routes!(taxonomy::categories))
         .routes(routes!(taxonomy::makes))
         .routes(routes!(inventory::list_seller_listings))

@@ -98,11 +98,13 @@ pub async fn update_listing(
     status: Option<&str>,
 ) -> sqlx::Result<bool> {
     let updated = sqlx::query(
-        "UPDATE listings SET price_sar = COALESCE($3, price_sar), quantity = COALESCE($4, quantity),
+        "UPDATE listings SET price_sar = COALESCE($3, price_sar),
+                quantity = COALESCE(greatest($4 - held_units(id), 0), quantity),
                 status = COALESCE($5, status), updated_at = now()
           WHERE seller_id = $1 AND sku = $2
             AND (price_sar, quantity, status) IS DISTINCT FROM
-                (COALESCE($3, price_sar), COALESCE($4, quantity), COALESCE($5, status))
+                (COALESCE($3, price_sar), COALESCE(greatest($4 - held_units(id), 0), quantity),
+                 COALESCE($5, status))
           RETURNING id",
     )
     .bind(seller_id)

@@ -21,7 +21,7 @@ pub use self::listings::{
     analyze, count_listings, delete_listing, public_listing, seller_listing, seller_listing_page, update_listing,
 };
 pub(crate) use self::listings::{listing_select, listing_select_with};
-pub use self::sellers::{seller_id, seller_profile, upsert_sellers};
+pub use self::sellers::{seller_id, seller_profile, set_vat_number, upsert_sellers};
 use super::feed::{Fitment, ListingInput};
 
 /// What a batch did.
@@ -71,6 +71,9 @@ impl SellerChange {
 }
 
 /// Applies a batch of changes inside the caller's transaction.
+///
+/// A record's `quantity` is what the seller has on hand; the listing offers that less
+/// the units open orders hold and have not shipped yet (`held_units`).
 ///
 /// When a batch names the same (seller, sku) twice, the later line wins, as it
 /// would had the lines been sent one by one.
@@ -148,14 +151,15 @@ async fn upsert_listings(conn: &mut PgConnection, upserts: &[(Uuid, Box<ListingI
          ON CONFLICT (seller_id, sku) DO UPDATE SET
              title = EXCLUDED.title, title_ar = EXCLUDED.title_ar, description = EXCLUDED.description,
              category = EXCLUDED.category, brand = EXCLUDED.brand, condition = EXCLUDED.condition,
-             price_sar = EXCLUDED.price_sar, quantity = EXCLUDED.quantity, city = EXCLUDED.city,
-             photos = EXCLUDED.photos, oem_numbers = EXCLUDED.oem_numbers, updated_at = now()
+             price_sar = EXCLUDED.price_sar, quantity = greatest(EXCLUDED.quantity - held_units(l.id), 0),
+             city = EXCLUDED.city, photos = EXCLUDED.photos, oem_numbers = EXCLUDED.oem_numbers,
+             updated_at = now()
           WHERE (l.title, l.title_ar, l.description, l.category, l.brand, l.condition, l.price_sar,
                  l.quantity, l.city, l.photos, l.oem_numbers)
                 IS DISTINCT FROM
                 (EXCLUDED.title, EXCLUDED.title_ar, EXCLUDED.description, EXCLUDED.category, EXCLUDED.brand,
-                 EXCLUDED.condition, EXCLUDED.price_sar, EXCLUDED.quantity, EXCLUDED.city, EXCLUDED.photos,
-                 EXCLUDED.oem_numbers)
+                 EXCLUDED.condition, EXCLUDED.price_sar, greatest(EXCLUDED.quantity - held_units(l.id), 0),
+                 EXCLUDED.city, EXCLUDED.photos, EXCLUDED.oem_numbers)
          RETURNING id, (xmax = 0) AS inserted",
     )
     .bind(&ids)

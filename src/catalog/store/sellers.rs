@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
 
 use crate::catalog::feed::SellerInput;
-use crate::catalog::sellers::SellerView;
+use crate::catalog::sellers::{SellerTaxProfile, SellerView};
 
 /// Creates the sellers named and updates the name and city of those that exist
 /// (an empty city leaves the stored one); returns the id of each by external id.
@@ -64,4 +64,20 @@ pub async fn seller_profile<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Resu
         active_listings: row.get("active_listings"),
         member_since: row.get("created_at"),
     }))
+}
+
+/// Sets the seller's VAT number; `None` when there is no such seller.
+pub async fn set_vat_number<'e>(
+    db: impl PgExecutor<'e>,
+    id: Uuid,
+    vat_number: Option<&str>,
+) -> sqlx::Result<Option<SellerTaxProfile>> {
+    let row: Option<(Uuid, String, Option<String>)> = sqlx::query_as(
+        "UPDATE sellers SET vat_number = $2, updated_at = now() WHERE id = $1 RETURNING id, name, vat_number",
+    )
+    .bind(id)
+    .bind(vat_number)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(id, name, vat_number)| SellerTaxProfile { id, name, vat_number }))
 }
