@@ -58,6 +58,7 @@ impl AppState {
     pub async fn connect(settings: Settings) -> anyhow::Result<AppState> {
         // Keys first: an instance that may not start says so before touching anything.
         let keys = Keys::for_environment(&settings.auth, settings.env)?;
+        settings.check_production()?;
         let primary = db::prepare(&settings.database).await?;
         let read = match &settings.database.read_url {
             Some(url) => db::pool(&settings.database, url)?,

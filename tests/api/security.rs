@@ -18,6 +18,7 @@ use crate::helpers::{drop_database, fresh_database, server_url, spawn_app};
 /// Production settings with keys of its own.
 fn production(settings: &mut cargoparts::platform::config::Settings) {
     settings.env = Environment::Production;
+    settings.marketplace.vat_number = "310122393500003".into();
     settings.auth.jwt_keys.insert("prod1".into(), SecretString::from("a production secret that is long enough!!"));
     settings.auth.encryption_keys.insert("e1".into(), SecretString::from(STANDARD.encode([7u8; 32])));
     settings.auth.hmac_key = Some(SecretString::from("a production lookup key that is long enough"));
@@ -66,6 +67,15 @@ async fn production_without_keys_refuses_to_start_and_names_what_is_missing() {
     {
         assert!(stderr.contains(setting), "{setting} not named in: {stderr}");
     }
+}
+
+#[tokio::test]
+async fn production_with_its_keys_but_the_development_vat_number_refuses_to_start() {
+    let mut settings = crate::helpers::test_settings("unused");
+    production(&mut settings);
+    settings.marketplace.vat_number = cargoparts::platform::config::DEVELOPMENT_VAT_NUMBER.into();
+    let refused = cargoparts::app::AppState::connect(settings).await.err().expect("refused");
+    assert!(format!("{refused:#}").contains("CARGOPARTS__MARKETPLACE__VAT_NUMBER"), "{refused:#}");
 }
 
 #[tokio::test]
