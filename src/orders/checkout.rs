@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::error::{FieldError, OrderError, Shortage};
 use super::model::{CreateOrder, ShippingAddress};
 use super::store::stock::Stocked;
-use super::store::{self, NewGroup, NewLine, NewOrder};
+use super::store::{self, NewGroup, NewLine, NewOrder, OrderRecord};
 use super::{OrdersState, view};
 use crate::catalog::canonical_city;
 use crate::platform::events::{self, Event};
@@ -214,7 +214,7 @@ async fn place_once(
     checked: &CheckedOrder,
 ) -> Result<Placed, OrderError> {
     let mut tx = state.db.begin().await?;
-    let now = state.clock.now();
+    let now = state.now();
     if let Claim::Replay(answer) = idempotency::claim(&mut tx, usage, now).await? {
         return Ok(Placed::Replayed(answer));
     }
@@ -235,7 +235,7 @@ async fn place_once(
         groups,
     };
     let number = store::orders::insert(&mut tx, &order, now).await?;
-    let record = store::orders::load(&mut tx, order.id).await?.ok_or(OrderError::NotFound("order"))?;
+    let record = OrderRecord::placed(&order, number.clone());
     let shown = view::order(&record, &state.open_phone(&record)?);
     let body = serde_json::to_value(&shown).map_err(anyhow::Error::from)?;
     events::record(&mut tx, &created_event(&order, &number, &shown.total_sar, now)).await?;

@@ -23,7 +23,7 @@ pub async fn sweep(state: &OrdersState) -> Result<usize, OrderError> {
     let mut expired = 0;
     loop {
         let mut tx = state.db.begin().await?;
-        let now = state.clock.now();
+        let now = state.now();
         let due = store::orders::lock_expired(&mut tx, now, BATCH).await?;
         for &order_id in &due {
             if lifecycle::expire(&mut tx, order_id, now).await? {
@@ -56,7 +56,7 @@ pub async fn run(state: OrdersState) {
             tracing::warn!(error = %error, "expiry sweep failed; retrying on the next tick");
         }
         if tick.is_multiple_of(purge_every) {
-            match idempotency::purge_expired(&state.db, state.clock.now()).await {
+            match idempotency::purge_expired(&state.db, state.now()).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "forgot expired idempotency keys"),
                 Err(error) => tracing::warn!(%error, "purging idempotency keys failed"),

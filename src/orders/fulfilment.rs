@@ -44,7 +44,7 @@ pub async fn advance(
     let order = store::orders::lock(&mut tx, order_id).await?.ok_or(OrderError::NotFound("order"))?;
     let group = order.groups.iter().find(|g| g.id == group_id).ok_or(OrderError::NotFound("order"))?;
     let next = group.status.after(change)?;
-    let now = state.clock.now();
+    let now = state.now();
     store::orders::set_group_status(&mut tx, group_id, next, shipment, now).await?;
     let statuses: Vec<GroupStatus> =
         order.groups.iter().map(|g| if g.id == group_id { next } else { g.status }).collect();
@@ -75,8 +75,11 @@ pub async fn advance(
         occurred_at: now,
     };
     events::record(&mut tx, &event).await?;
-    let order = store::orders::load(&mut tx, order_id).await?.ok_or(OrderError::NotFound("order"))?;
     tx.commit().await?;
+    let mut order = order.group_moved(group_id, next, shipment, now);
+    if settled != order.status {
+        order = order.moved(settled, None, now);
+    }
     let group = order.groups.iter().find(|g| g.id == group_id).ok_or(OrderError::NotFound("order"))?;
     Ok(view::seller_group(group, &order, Some(&state.open_phone(&order)?)))
 }

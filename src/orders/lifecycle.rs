@@ -31,8 +31,8 @@ impl Actor {
     }
 }
 
-/// Records that the order was paid: its groups become `paid`, each gets its invoice,
-/// and `order.paid` is reported. `reference` is the payment's id at the provider (or an
+/// Records that the order was paid: its groups become `paid`, each gets its invoice
+/// (`GET /orders/{id}/invoices`), and `order.paid` is reported. `reference` is the payment's id at the provider (or an
 /// admin's note of an offline payment). An order not awaiting payment (paid already,
 /// expired, cancelled) is an illegal move: the caller decides what happens to money
 /// that arrived too late.
@@ -43,12 +43,11 @@ pub async fn mark_paid(
     actor: Actor,
 ) -> Result<OrderRecord, OrderError> {
     let mut tx = state.db.begin().await?;
-    let now = state.clock.now();
+    let now = state.now();
     let order = locked(&mut tx, order_id).await?;
     let next = order.status.after(OrderMove::Pay, &order.group_statuses())?;
     store::orders::set_status(&mut tx, order_id, next, OrderMove::Pay.group_status(), now).await?;
-    let paid = store::orders::load(&mut tx, order_id).await?.ok_or(OrderError::NotFound("order"))?;
-    let issued = invoices::issue(&mut tx, state, &paid, now).await?;
+    let paid = order.moved(next, OrderMove::Pay.group_status(), now);
     let event = Event {
         topic: "order.paid",
         subject_id: order_id,
@@ -58,12 +57,14 @@ pub async fn mark_paid(
             "buyer_id": paid.buyer_id,
             "total_sar": paid.total.to_string(),
             "reference": reference,
-            "invoice_ids": issued,
             "by": actor.describe(),
         }),
         occurred_at: now,
     };
     events::record(&mut tx, &event).await?;
+    // Last: an issuer's counter stays locked until the commit, so every other payment
+    // invoiced by the same issuer waits for as little as possible.
+    invoices::issue(&mut tx, state, &paid, now).await?;
     tx.commit().await?;
     metrics::counter!("orders_paid_total").increment(1);
     Ok(paid)
@@ -74,7 +75,7 @@ pub async fn mark_paid(
 /// event says a refund is due, for the payments module to make.
 pub async fn cancel(state: &OrdersState, order_id: Uuid, actor: Actor) -> Result<OrderRecord, OrderError> {
     let mut tx = state.db.begin().await?;
-    let now = state.clock.now();
+    let now = state.now();
     let order = locked(&mut tx, order_id).await?;
     if let Actor::Buyer(buyer) = actor
         && order.buyer_id != buyer
@@ -83,8 +84,8 @@ pub async fn cancel(state: &OrdersState, order_id: Uuid, actor: Actor) -> Result
     }
     let next = order.status.after(OrderMove::Cancel, &order.group_statuses())?;
     close(&mut tx, &order, next, OrderMove::Cancel, actor, now).await?;
-    let cancelled = store::orders::load(&mut tx, order_id).await?.ok_or(OrderError::NotFound("order"))?;
     tx.commit().await?;
+    let cancelled = order.moved(next, OrderMove::Cancel.group_status(), now);
     metrics::counter!("orders_cancelled_total").increment(1);
     Ok(cancelled)
 }

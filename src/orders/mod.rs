@@ -47,6 +47,13 @@ impl OrdersState {
         OrdersState { db, settings, keys, clock: Arc::new(SystemClock) }
     }
 
+    /// The time now, at the microsecond precision PostgreSQL keeps, so an order
+    /// answered from memory reads the same as one read back.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        use chrono::SubsecRound;
+        self.clock.now().trunc_subsecs(6)
+    }
+
     fn seal_phone(&self, order_id: Uuid, phone: &Phone) -> String {
         self.keys.cipher.seal(phone.as_str().as_bytes(), &phone_context(order_id))
     }

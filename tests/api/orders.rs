@@ -54,6 +54,10 @@ async fn an_order_from_two_sellers_is_priced_with_vat_per_line_and_reserves_its_
     assert_eq!((until - created).num_seconds(), 900);
 
     assert_eq!((app.quantity(a[0]).await, app.quantity(a[1]).await, app.quantity(b[0]).await), (8, 2, 2));
+    // The answer is the order as it reads back.
+    let path = format!("/api/v1/orders/{}", order["id"].as_str().unwrap());
+    let read: Value = app.get_as(&buyer.access, &path).await.json().await.unwrap();
+    assert_eq!(read, order);
     // The phone is sealed at rest, and not kept in the address.
     let (sealed, stored_address): (String, Value) =
         sqlx::query_as("SELECT shipping_phone, shipping_address FROM orders").fetch_one(&app.db).await.unwrap();
@@ -344,6 +348,8 @@ async fn cancelling_returns_the_stock_and_only_the_buyer_or_an_admin_may() {
     assert_eq!(cancelled.status(), 200);
     let cancelled: Value = cancelled.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
+    let read: Value = app.get_as(&buyer.access, &format!("/api/v1/orders/{id}")).await.json().await.unwrap();
+    assert_eq!(read, cancelled);
     assert_eq!(app.quantity(ids[0]).await, 4);
     let again = app.post_as(&buyer.access, &path, &json!({})).await;
     assert_eq!(again.status(), 409);
@@ -450,6 +456,8 @@ async fn a_paid_order_is_accepted_shipped_and_delivered_group_by_group_until_com
     assert_eq!(paid.status(), 200);
     let paid: Value = paid.json().await.unwrap();
     assert_eq!(paid["status"], "paid");
+    let read: Value = app.get_as(&admin.access, &format!("/api/v1/orders/{id}")).await.json().await.unwrap();
+    assert_eq!(read, paid, "the answer is the order as it reads back");
     assert!(paid["paid_at"].is_string());
     assert_eq!(app.pay(&admin, id).await.status(), 409, "paid once");
 
@@ -472,6 +480,17 @@ async fn a_paid_order_is_accepted_shipped_and_delivered_group_by_group_until_com
     let delivered = app.seller_post(&shop_a.key, &format!("/api/v1/seller/orders/{ga}/deliver"), &json!({})).await;
     let delivered: Value = delivered.json().await.unwrap();
     assert_eq!(delivered["status"], "delivered");
+    let listed: Value = app
+        .client
+        .get(app.url("/api/v1/seller/orders?status=delivered"))
+        .bearer_auth(&shop_a.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"][0], delivered, "the answer is the group as it reads back");
     assert_eq!(delivered["shipment"]["tracking_number"], "290012345678");
     assert_eq!(app.status_of(id).await, "paid", "one group still on its way");
     app.seller_post(&shop_b.key, &format!("/api/v1/seller/orders/{gb}/deliver"), &json!({})).await;

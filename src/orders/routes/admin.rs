@@ -59,6 +59,6 @@ pub async fn mark_paid(
         subject: Some(id),
         details: serde_json::json!({ "reference": reference }),
     };
-    audit::record(&state.db, entry, &context, state.clock.now()).await?;
+    audit::record(&state.db, entry, &context, state.now()).await?;
     Ok(Json(view::order(&order, &state.open_phone(&order)?)))
 }

@@ -78,6 +78,95 @@ pub struct OrderRecord {
 }
 
 impl OrderRecord {
+    /// The order just written from `order`, as reading it back would give it.
+    pub fn placed(order: &NewOrder, number: String) -> OrderRecord {
+        let groups: Vec<GroupRecord> = order
+            .groups
+            .iter()
+            .map(|g| {
+                let (total, vat) = (g.total(), g.vat());
+                GroupRecord {
+                    id: g.id,
+                    order_id: order.id,
+                    seller_id: g.seller_id,
+                    seller_name: g.seller_name.clone(),
+                    status: GroupStatus::PendingPayment,
+                    subtotal: Halalas::new(total.get() - vat.get()),
+                    vat,
+                    total,
+                    carrier: None,
+                    tracking_number: None,
+                    created_at: order.created_at,
+                    updated_at: order.created_at,
+                    accepted_at: None,
+                    shipped_at: None,
+                    delivered_at: None,
+                    lines: g.lines.clone(),
+                }
+            })
+            .collect();
+        let total = Halalas::new(groups.iter().map(|g| g.total.get()).sum());
+        let vat = Halalas::new(groups.iter().map(|g| g.vat.get()).sum());
+        OrderRecord {
+            id: order.id,
+            number,
+            buyer_id: order.buyer_id,
+            status: OrderStatus::PendingPayment,
+            subtotal: Halalas::new(total.get() - vat.get()),
+            vat,
+            total,
+            address: order.address.clone(),
+            phone_sealed: order.phone_sealed.clone(),
+            notes: order.notes.clone(),
+            reserved_until: order.reserved_until,
+            created_at: order.created_at,
+            updated_at: order.created_at,
+            paid_at: None,
+            groups,
+        }
+    }
+
+    /// This order after [`set_status`] wrote the same move.
+    pub fn moved(mut self, status: OrderStatus, groups: Option<GroupStatus>, now: DateTime<Utc>) -> OrderRecord {
+        self.status = status;
+        self.updated_at = now;
+        if status == OrderStatus::Paid {
+            self.paid_at = Some(now);
+        }
+        if let Some(group_status) = groups {
+            for group in &mut self.groups {
+                group.status = group_status;
+                group.updated_at = now;
+            }
+        }
+        self
+    }
+
+    /// This order after [`set_group_status`] wrote the same move of `group_id`.
+    pub fn group_moved(
+        mut self,
+        group_id: Uuid,
+        status: GroupStatus,
+        shipment: Option<(&str, &str)>,
+        now: DateTime<Utc>,
+    ) -> OrderRecord {
+        if let Some(group) = self.groups.iter_mut().find(|g| g.id == group_id) {
+            group.status = status;
+            group.updated_at = now;
+            match status {
+                GroupStatus::Accepted => group.accepted_at = Some(now),
+                GroupStatus::Shipped => group.shipped_at = Some(now),
+                GroupStatus::Delivered => group.delivered_at = Some(now),
+                _ => {}
+            }
+            if let Some((carrier, tracking_number)) = shipment {
+                group.carrier = Some(carrier.to_string());
+                group.tracking_number = Some(tracking_number.to_string());
+            }
+        }
+        self
+    }
+
     pub fn group_statuses(&self) -> Vec<GroupStatus> {
         self.groups.iter().map(|g| g.status).collect()
     }

@@ -1,7 +1,9 @@
 //! Domain events: "order paid", "order shipped" … written to the event outbox in the
 //! transaction of the change they report, so an event exists exactly when its change
 //! was committed. Consumers (notifications, analytics) read the outbox in order and
-//! keep their own place in it; the producer never waits for them.
+//! keep their own place in it; the producer never waits for them. No `NOTIFY` is sent:
+//! PostgreSQL serializes the commits of every transaction that notifies, which would
+//! make each payment and shipment wait for all the others; consumers poll instead.
 
 mod store;
 

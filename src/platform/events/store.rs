@@ -23,10 +23,8 @@ pub(super) async fn insert(tx: &mut PgConnection, event: &Event) -> sqlx::Result
         .bind(event.subject_id)
         .bind(&event.payload)
         .bind(event.occurred_at)
-        .execute(&mut *tx)
+        .execute(tx)
         .await?;
-    // Wakes consumers at once; they read what is new from the table, not the payload.
-    sqlx::query("SELECT pg_notify('event_outbox', '')").execute(tx).await?;
     Ok(())
 }
 
