@@ -16,7 +16,7 @@ bin=target/release/cargoparts
 db=cp_checkout_load_$$
 port=${CHECKOUT_LOAD_PORT:-18398}
 index=$(mktemp -d)
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db
+export DATABASE_URL=${CHECKOUT_LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432}/$db${CHECKOUT_LOAD_DATABASE_PARAMS:-}
 export CARGOPARTS_INDEX_DIR=$index CARGOPARTS_BIND=127.0.0.1:$port RUST_LOG=warn
 export CARGOPARTS__RATE_LIMIT__PUBLIC__LIMIT=0 CARGOPARTS__RATE_LIMIT__AUTH__LIMIT=0 CARGOPARTS__RATE_LIMIT__SELLER_SYNC__LIMIT=0
 cleanup() {
