@@ -38,10 +38,10 @@ pub async fn advance(
     shipment: Option<(&str, &str)>,
 ) -> Result<SellerOrderView, OrderError> {
     let mut tx = state.db.begin().await?;
-    let order_id =
-        store::orders::order_of_group(&mut tx, group_id, seller_id).await?.ok_or(OrderError::NotFound("order"))?;
     // The order's lock first, as every change of an order takes it.
-    let order = store::orders::lock(&mut tx, order_id).await?.ok_or(OrderError::NotFound("order"))?;
+    let order =
+        store::orders::lock_by_group(&mut tx, group_id, seller_id).await?.ok_or(OrderError::NotFound("order"))?;
+    let order_id = order.id;
     let group = order.groups.iter().find(|g| g.id == group_id).ok_or(OrderError::NotFound("order"))?;
     let next = group.status.after(change)?;
     let now = state.now();

@@ -26,6 +26,11 @@ use crate::platform::config::SearchSettings;
 
 /// How long a notification waits for companions before a batch is applied.
 const BATCH_WINDOW: Duration = Duration::from_millis(5);
+/// Shortest time between two batches. A quiet catalog's change is searchable within
+/// the batch window; under a stream of changes (checkouts taking stock, say) batches
+/// gather what arrived meanwhile instead of committing the index a hundred times a
+/// second, which costs far more than the documents themselves.
+const MIN_BATCH_GAP: Duration = Duration::from_millis(100);
 /// Safety net for lost notifications and transactions that held `xmin` back.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Wait before retrying after an error (the database restarting, say).
@@ -75,12 +80,14 @@ impl Indexer {
         let mut listener = outbox::listen(&self.db).await?;
         self.step().await?;
         self.status().ready.store(true, Ordering::Release);
+        let mut last_batch = Instant::now();
         loop {
             let status = self.search.status.clone();
             tokio::select! {
                 notification = listener.try_recv() => match notification {
                     Ok(Some(_)) => {
-                        tokio::time::sleep(BATCH_WINDOW).await;
+                        let wait = MIN_BATCH_GAP.saturating_sub(last_batch.elapsed()).max(BATCH_WINDOW);
+                        tokio::time::sleep(wait).await;
                         while listener.next_buffered().is_some() {}
                     }
                     // The connection dropped (PostgreSQL restarted, say): the next call
@@ -94,6 +101,7 @@ impl Indexer {
                 () = status.generation_published.notified() => {}
                 () = tokio::time::sleep(POLL_INTERVAL) => {}
             }
+            last_batch = Instant::now();
             self.step().await?;
         }
     }

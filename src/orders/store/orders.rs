@@ -80,7 +80,7 @@ pub struct OrderRecord {
 impl OrderRecord {
     /// The order just written from `order`, as reading it back would give it.
     pub fn placed(order: &NewOrder, number: String) -> OrderRecord {
-        let groups: Vec<GroupRecord> = order
+        let mut groups: Vec<GroupRecord> = order
             .groups
             .iter()
             .map(|g| {
@@ -105,6 +105,8 @@ impl OrderRecord {
                 }
             })
             .collect();
+        // In the order reading them back gives.
+        groups.sort_by_key(|g| g.id);
         let total = Halalas::new(groups.iter().map(|g| g.total.get()).sum());
         let vat = Halalas::new(groups.iter().map(|g| g.vat.get()).sum());
         OrderRecord {
@@ -199,18 +201,19 @@ pub struct GroupRecord {
 
 /// Writes the order with its groups and lines; returns its number (`CP-2026-000123`).
 pub async fn insert(tx: &mut PgConnection, order: &NewOrder, now: DateTime<Utc>) -> sqlx::Result<String> {
-    let sequence: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(&mut *tx).await?;
-    let number = format!("CP-{}-{sequence:06}", now.year());
     let total: i64 = order.groups.iter().map(|g| g.total().get()).sum();
     let vat: i64 = order.groups.iter().map(|g| g.vat().get()).sum();
     let address = serde_json::to_value(&order.address).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    sqlx::query(
+    // `CP-2026-000123`: the year, and the order's place in the sequence.
+    let number: String = sqlx::query_scalar(
         "INSERT INTO orders (id, number, buyer_id, status, subtotal_halalas, vat_halalas, total_halalas,
                              shipping_address, shipping_phone, notes, reserved_until, created_at, updated_at)
-         VALUES ($1, $2, $3, 'pending_payment', $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+         VALUES ($1, 'CP-' || $2::text || '-' || lpad(nextval('order_number_seq')::text, 6, '0'), $3,
+                 'pending_payment', $4, $5, $6, $7, $8, $9, $10, $11, $11)
+         RETURNING number",
     )
     .bind(order.id)
-    .bind(&number)
+    .bind(now.year().to_string())
     .bind(order.buyer_id)
     .bind(total - vat)
     .bind(vat)
@@ -220,7 +223,7 @@ pub async fn insert(tx: &mut PgConnection, order: &NewOrder, now: DateTime<Utc>)
     .bind(&order.notes)
     .bind(order.reserved_until)
     .bind(order.created_at)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     for group in &order.groups {
         let (total, vat) = (group.total().get(), group.vat().get());
@@ -462,13 +465,12 @@ fn group_of(row: GroupRow) -> sqlx::Result<GroupRecord> {
     })
 }
 
-/// The groups (with lines) of each of `order_ids`, by order, each order's in seller-name order.
+/// The groups (with lines) of each of `order_ids`, by order, each order's in the order they were made.
 async fn groups_of(conn: &mut PgConnection, order_ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, Vec<GroupRecord>>> {
-    let rows: Vec<GroupRow> =
-        sqlx::query_as(select_groups!("WHERE order_id = ANY($1) ORDER BY order_id, seller_name, id"))
-            .bind(order_ids)
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows: Vec<GroupRow> = sqlx::query_as(select_groups!("WHERE order_id = ANY($1) ORDER BY order_id, id"))
+        .bind(order_ids)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut groups = rows.into_iter().map(group_of).collect::<sqlx::Result<Vec<_>>>()?;
     attach_lines(conn, &mut groups).await?;
     let mut by_order: HashMap<Uuid, Vec<GroupRecord>> = HashMap::new();
@@ -516,25 +518,22 @@ pub async fn set_status(
     groups: Option<GroupStatus>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
+    // One statement for both tables: a payment or an expiry is one round trip here.
     sqlx::query(
-        "UPDATE orders SET status = $2, updated_at = $3,
-                paid_at = CASE WHEN $2 = 'paid' THEN $3 ELSE paid_at END,
-                closed_at = CASE WHEN $2 IN ('paid', 'pending_payment') THEN closed_at ELSE coalesce(closed_at, $3) END
-          WHERE id = $1",
+        "WITH moved AS (
+             UPDATE orders SET status = $2, updated_at = $3,
+                    paid_at = CASE WHEN $2 = 'paid' THEN $3 ELSE paid_at END,
+                    closed_at = CASE WHEN $2 IN ('paid', 'pending_payment') THEN closed_at
+                                     ELSE coalesce(closed_at, $3) END
+              WHERE id = $1)
+         UPDATE order_groups SET status = $4, updated_at = $3 WHERE order_id = $1 AND $4::text IS NOT NULL",
     )
     .bind(order_id)
     .bind(status.as_str())
     .bind(now)
-    .execute(&mut *tx)
+    .bind(groups.map(GroupStatus::as_str))
+    .execute(tx)
     .await?;
-    if let Some(groups) = groups {
-        sqlx::query("UPDATE order_groups SET status = $2, updated_at = $3 WHERE order_id = $1")
-            .bind(order_id)
-            .bind(groups.as_str())
-            .bind(now)
-            .execute(tx)
-            .await?;
-    }
     Ok(())
 }
 
@@ -578,13 +577,20 @@ pub async fn lock_expired(tx: &mut PgConnection, now: DateTime<Utc>, limit: i64)
     .await
 }
 
-/// The order a group belongs to, if the group is `seller_id`'s.
-pub async fn order_of_group(conn: &mut PgConnection, group_id: Uuid, seller_id: Uuid) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("SELECT order_id FROM order_groups WHERE id = $1 AND seller_id = $2")
-        .bind(group_id)
-        .bind(seller_id)
-        .fetch_optional(conn)
-        .await
+/// Locks and reads the order of `seller_id`'s group `group_id`, as [`lock`] does.
+pub async fn lock_by_group(
+    tx: &mut PgConnection,
+    group_id: Uuid,
+    seller_id: Uuid,
+) -> sqlx::Result<Option<OrderRecord>> {
+    let row: Option<OrderRow> = sqlx::query_as(select_orders!(
+        "WHERE id = (SELECT order_id FROM order_groups WHERE id = $1 AND seller_id = $2) FOR UPDATE"
+    ))
+    .bind(group_id)
+    .bind(seller_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    with_groups(tx, row).await
 }
 
 /// A page of a seller's groups, newest first, with the order each belongs to.
