@@ -397,13 +397,19 @@ pub async fn of_buyer(
     Ok((orders, total as u64))
 }
 
-/// `SELECT` of a group's columns, then the rest of the statement.
+/// `SELECT` of a group's columns and its lines (as one JSON array, so a group and its
+/// lines are one round trip), then the rest of the statement.
 macro_rules! select_groups {
     ($rest:literal) => {
         concat!(
-            "SELECT id, order_id, seller_id, seller_name, status, subtotal_halalas, vat_halalas, total_halalas,
-                    carrier, tracking_number, created_at, updated_at, accepted_at, shipped_at, delivered_at
-               FROM order_groups ",
+            "SELECT g.id, g.order_id, g.seller_id, g.seller_name, g.status, g.subtotal_halalas, g.vat_halalas,
+                    g.total_halalas, g.carrier, g.tracking_number, g.created_at, g.updated_at, g.accepted_at,
+                    g.shipped_at, g.delivered_at,
+                    (SELECT coalesce(json_agg(json_build_array(l.listing_id, l.sku, l.title, l.quantity,
+                                                               l.unit_price_halalas, l.line_total_halalas,
+                                                               l.vat_halalas) ORDER BY l.position), '[]')
+                       FROM order_lines l WHERE l.group_id = g.id) AS lines
+               FROM order_groups g ",
             $rest
         )
     };
@@ -425,7 +431,11 @@ type GroupRow = (
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
+    Value,
 );
+
+/// A line as `select_groups!` aggregates it.
+type LineJson = (Uuid, String, String, u32, i64, i64, i64);
 
 fn group_of(row: GroupRow) -> sqlx::Result<GroupRecord> {
     let (
@@ -444,7 +454,9 @@ fn group_of(row: GroupRow) -> sqlx::Result<GroupRecord> {
         accepted_at,
         shipped_at,
         delivered_at,
+        lines,
     ) = row;
+    let lines: Vec<LineJson> = serde_json::from_value(lines).map_err(|e| sqlx::Error::Decode(e.into()))?;
     Ok(GroupRecord {
         id,
         order_id,
@@ -461,53 +473,33 @@ fn group_of(row: GroupRow) -> sqlx::Result<GroupRecord> {
         accepted_at,
         shipped_at,
         delivered_at,
-        lines: Vec::new(),
+        lines: lines
+            .into_iter()
+            .map(|(listing_id, sku, title, quantity, unit_price, line_total, vat)| NewLine {
+                listing_id,
+                sku,
+                title,
+                quantity,
+                unit_price: Halalas::new(unit_price),
+                line_total: Halalas::new(line_total),
+                vat: Halalas::new(vat),
+            })
+            .collect(),
     })
 }
 
 /// The groups (with lines) of each of `order_ids`, by order, each order's in the order they were made.
 async fn groups_of(conn: &mut PgConnection, order_ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, Vec<GroupRecord>>> {
-    let rows: Vec<GroupRow> = sqlx::query_as(select_groups!("WHERE order_id = ANY($1) ORDER BY order_id, id"))
+    let rows: Vec<GroupRow> = sqlx::query_as(select_groups!("WHERE g.order_id = ANY($1) ORDER BY g.order_id, g.id"))
         .bind(order_ids)
         .fetch_all(&mut *conn)
         .await?;
-    let mut groups = rows.into_iter().map(group_of).collect::<sqlx::Result<Vec<_>>>()?;
-    attach_lines(conn, &mut groups).await?;
+    let groups = rows.into_iter().map(group_of).collect::<sqlx::Result<Vec<_>>>()?;
     let mut by_order: HashMap<Uuid, Vec<GroupRecord>> = HashMap::new();
     for group in groups {
         by_order.entry(group.order_id).or_default().push(group);
     }
     Ok(by_order)
-}
-
-/// group, listing, sku, title, quantity, unit price, line total, VAT.
-type LineRow = (Uuid, Uuid, String, String, i32, i64, i64, i64);
-
-async fn attach_lines(conn: &mut PgConnection, groups: &mut [GroupRecord]) -> sqlx::Result<()> {
-    let ids: Vec<Uuid> = groups.iter().map(|g| g.id).collect();
-    let rows: Vec<LineRow> = sqlx::query_as(
-        "SELECT group_id, listing_id, sku, title, quantity, unit_price_halalas, line_total_halalas, vat_halalas
-           FROM order_lines WHERE group_id = ANY($1) ORDER BY group_id, position",
-    )
-    .bind(&ids)
-    .fetch_all(conn)
-    .await?;
-    let mut lines: HashMap<Uuid, Vec<NewLine>> = HashMap::new();
-    for (group_id, listing_id, sku, title, quantity, unit_price, line_total, vat) in rows {
-        lines.entry(group_id).or_default().push(NewLine {
-            listing_id,
-            sku,
-            title,
-            quantity: quantity as u32,
-            unit_price: Halalas::new(unit_price),
-            line_total: Halalas::new(line_total),
-            vat: Halalas::new(vat),
-        });
-    }
-    for group in groups {
-        group.lines = lines.remove(&group.id).unwrap_or_default();
-    }
-    Ok(())
 }
 
 /// Moves the order, and every group still following it, to `status`.
@@ -610,7 +602,7 @@ pub async fn of_seller(
     .await?;
     let rows: Vec<GroupRow> = sqlx::query_as(select_groups!(
         "WHERE seller_id = $1 AND ($2::text IS NULL OR status = $2)
-          ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+          ORDER BY g.created_at DESC, g.id DESC LIMIT $3 OFFSET $4"
     ))
     .bind(seller_id)
     .bind(status)
@@ -618,8 +610,7 @@ pub async fn of_seller(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let mut groups = rows.into_iter().map(group_of).collect::<sqlx::Result<Vec<_>>>()?;
-    attach_lines(conn, &mut groups).await?;
+    let groups = rows.into_iter().map(group_of).collect::<sqlx::Result<Vec<_>>>()?;
     let order_ids: Vec<Uuid> = groups.iter().map(|g| g.order_id).collect();
     let orders: Vec<OrderRow> =
         sqlx::query_as(select_orders!("WHERE id = ANY($1)")).bind(&order_ids).fetch_all(&mut *conn).await?;
