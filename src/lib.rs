@@ -12,5 +12,6 @@ pub mod catalog;
 pub mod cli;
 pub mod http;
 pub mod orders;
+pub mod payments;
 pub mod platform;
 pub mod search;

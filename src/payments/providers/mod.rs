@@ -1,0 +1,4 @@
+//! The outside payment providers' wire formats.
+
+pub mod hyperpay_webhook;
+pub mod tap_signature;
