@@ -176,6 +176,11 @@ impl GroupStatus {
         ALL_GROUP_STATUSES.into_iter().find(|s| s.as_str() == text)
     }
 
+    /// The group was paid for (whatever happened since): its seller may see where it goes.
+    pub fn was_paid(self) -> bool {
+        !matches!(self, GroupStatus::PendingPayment | GroupStatus::Expired | GroupStatus::Cancelled)
+    }
+
     /// Nothing has left the seller yet.
     fn before_shipping(self) -> bool {
         matches!(self, GroupStatus::PendingPayment | GroupStatus::Paid | GroupStatus::Accepted)

@@ -1,7 +1,6 @@
 //! Orders as the API shows them: amounts as SAR strings, dates with their Hijri form.
 
 use super::model::{GroupView, LineView, OrderView, SellerOrderView, SellerRef, Shipment, ShippingAddress};
-use super::state::GroupStatus;
 use super::store::{GroupRecord, NewLine, OrderRecord};
 use crate::platform::hijri::hijri_date;
 use crate::platform::phone::Phone;
@@ -71,7 +70,7 @@ pub fn line(line: &NewLine) -> LineView {
 /// A seller's view of its group. The address (with the phone, when given) is shown
 /// only once the group is paid: before that the seller has nothing to send.
 pub fn seller_group(group: &GroupRecord, order: &OrderRecord, phone: Option<&Phone>) -> SellerOrderView {
-    let paid = !matches!(group.status, GroupStatus::PendingPayment | GroupStatus::Expired | GroupStatus::Cancelled);
+    let paid = group.status.was_paid();
     SellerOrderView {
         id: group.id,
         order_id: order.id,
@@ -97,7 +96,7 @@ pub fn seller_group(group: &GroupRecord, order: &OrderRecord, phone: Option<&Pho
 /// group; the address once the group is paid.
 pub fn order_for_seller(record: &OrderRecord, group: &GroupRecord, phone: &Phone) -> OrderView {
     let mut shown = order(record, phone);
-    let paid = !matches!(group.status, GroupStatus::PendingPayment | GroupStatus::Expired | GroupStatus::Cancelled);
+    let paid = group.status.was_paid();
     shown.groups = vec![self::group(group)];
     shown.subtotal_sar = group.subtotal.to_string();
     shown.vat_sar = group.vat.to_string();
