@@ -281,10 +281,20 @@ async fn a_server_whose_unread_changes_were_pruned_rebuilds_instead_of_missing_t
     let server = tokio::spawn(first.run_until(async move {
         let _ = stopped.await;
     }));
+    // Caught up for pruning means the committed watermark is past every row's
+    // transaction, not only that every row was applied: a row applied from a snapshot
+    // that a concurrent transaction held back is covered by the next commit.
+    let newest_txid = async |db: &PgPool| -> u64 {
+        sqlx::query_scalar::<_, i64>("SELECT max(txid)::text::bigint FROM search_outbox").fetch_one(db).await.unwrap()
+            as u64
+    };
     load_demo(&db, 60, 25).await;
     let head: i64 = sqlx::query_scalar("SELECT max(seq) FROM search_outbox").fetch_one(&db).await.unwrap();
+    let txid = newest_txid(&db).await;
     eventually("the first server caught up", async || {
-        status.ready.load(Ordering::Acquire) && status.applied_seq.load(Ordering::Acquire) >= head
+        status.ready.load(Ordering::Acquire)
+            && status.applied_seq.load(Ordering::Acquire) >= head
+            && status.watermark_xmin.load(Ordering::Acquire) > txid
     })
     .await;
     // Pruning what a caught-up server has read costs it nothing.
@@ -295,8 +305,11 @@ async fn a_server_whose_unread_changes_were_pruned_rebuilds_instead_of_missing_t
         .await
         .unwrap();
     let head: i64 = sqlx::query_scalar("SELECT max(seq) FROM search_outbox").fetch_one(&db).await.unwrap();
-    eventually("the first server applied the update", async || status.applied_seq.load(Ordering::Acquire) >= head)
-        .await;
+    let txid = newest_txid(&db).await;
+    eventually("the first server applied the update", async || {
+        status.applied_seq.load(Ordering::Acquire) >= head && status.watermark_xmin.load(Ordering::Acquire) > txid
+    })
+    .await;
     assert!(!status.rebuilding.load(Ordering::Acquire));
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
