@@ -51,6 +51,51 @@ impl SignedCharge<'_> {
     }
 }
 
+/// The signed fields of a charge object as Tap posts it to the webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeFields {
+    pub id: String,
+    pub amount: String,
+    pub currency: String,
+    pub gateway_reference: String,
+    pub payment_reference: String,
+    pub status: String,
+    pub created: String,
+}
+
+impl ChargeFields {
+    /// Reads them from a charge object; `None` when the id, amount, currency or status
+    /// is missing (references a charge has not reached yet sign as empty text).
+    pub fn of(charge: &serde_json::Value) -> Option<ChargeFields> {
+        let text = |value: &serde_json::Value| match value {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        Some(ChargeFields {
+            id: text(&charge["id"])?,
+            amount: two_decimals(&charge["amount"])?,
+            currency: text(&charge["currency"])?,
+            gateway_reference: text(&charge["reference"]["gateway"]).unwrap_or_default(),
+            payment_reference: text(&charge["reference"]["payment"]).unwrap_or_default(),
+            status: text(&charge["status"])?,
+            created: text(&charge["transaction"]["created"]).unwrap_or_default(),
+        })
+    }
+
+    pub fn signed(&self) -> SignedCharge<'_> {
+        SignedCharge {
+            id: &self.id,
+            amount: &self.amount,
+            currency: &self.currency,
+            gateway_reference: &self.gateway_reference,
+            payment_reference: &self.payment_reference,
+            status: &self.status,
+            created: &self.created,
+        }
+    }
+}
+
 /// An amount with two decimals, as Tap signs SAR amounts (`65` → `65.00`).
 pub fn two_decimals(amount: &serde_json::Value) -> Option<String> {
     let text = match amount {
@@ -99,6 +144,22 @@ mod tests {
         let other_status = SignedCharge { status: "FAILED", ..charge() };
         assert!(!other_status.verify("sk_test_secret", &signature));
         assert!(!charge().verify("sk_test_secret", ""));
+    }
+
+    #[test]
+    fn a_posted_charge_yields_its_signed_fields() {
+        let posted = serde_json::json!({
+            "id": "chg_TS05A0220231456Xk3p0812345", "object": "charge", "amount": 65, "currency": "SAR",
+            "status": "CAPTURED", "reference": {"gateway": "123456789", "payment": "987654321", "order": "CP-2026-000001"},
+            "transaction": {"created": "1700000000000", "url": "https://checkout.tap.company/x"}
+        });
+        let fields = ChargeFields::of(&posted).unwrap();
+        assert_eq!(fields.signed(), charge());
+        let signature = charge().hashstring("sk_test_secret");
+        assert!(fields.signed().verify("sk_test_secret", &signature));
+        let tampered = serde_json::json!({"id": "chg_1", "amount": "sixty", "currency": "SAR", "status": "CAPTURED"});
+        assert_eq!(ChargeFields::of(&tampered), None);
+        assert_eq!(ChargeFields::of(&serde_json::json!({"amount": 65})), None);
     }
 
     #[test]
