@@ -23,7 +23,9 @@ pub async fn list(
     let (rows, total) = store::orders::of_seller(&mut conn, seller_id, status, page).await?;
     let mut data = Vec::with_capacity(rows.len());
     for (group, order) in &rows {
-        data.push(view::seller_group(group, order, Some(&state.open_phone(order)?)));
+        // The phone is opened only where the seller may see it.
+        let phone = if group.status.was_paid() { Some(state.open_phone(order)?) } else { None };
+        data.push(view::seller_group(group, order, phone.as_ref()));
     }
     Ok(Paginated { data, meta: PageMeta::new(page, total) })
 }

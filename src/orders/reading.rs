@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::error::OrderError;
 use super::model::OrderView;
 use super::state::OrderStatus;
-use super::store;
+use super::store::{self, GroupRecord, OrderRecord};
 use super::{OrdersState, view};
 use crate::platform::pagination::{PageMeta, PageParams, Paginated};
 
@@ -18,28 +18,39 @@ pub struct Viewer {
     pub admin: bool,
 }
 
+/// How much of an order a viewer may see.
+enum Access<'a> {
+    Whole,
+    Group(&'a GroupRecord),
+}
+
+/// Whole for its buyer and admins, one group for a seller of it, nothing for anyone else.
+fn access<'a>(record: &'a OrderRecord, viewer: Viewer) -> Option<Access<'a>> {
+    if viewer.admin || viewer.user_id == Some(record.buyer_id) {
+        return Some(Access::Whole);
+    }
+    let seller = viewer.seller_id?;
+    record.groups.iter().find(|g| g.seller_id == seller).map(Access::Group)
+}
+
 /// The order `id` as `viewer` may see it: whole for its buyer and admins, one group
 /// for a seller of it, "not found" for everyone else.
 pub async fn order(state: &OrdersState, id: Uuid, viewer: Viewer) -> Result<OrderView, OrderError> {
     let mut conn = state.db.acquire().await?;
     let record = store::orders::load(&mut conn, id).await?.ok_or(OrderError::NotFound("order"))?;
+    let access = access(&record, viewer).ok_or(OrderError::NotFound("order"))?;
     let phone = state.open_phone(&record)?;
-    if viewer.admin || viewer.user_id == Some(record.buyer_id) {
-        return Ok(view::order(&record, &phone));
-    }
-    match viewer.seller_id.and_then(|seller| record.groups.iter().find(|g| g.seller_id == seller)) {
-        Some(group) => Ok(view::order_for_seller(&record, group, &phone)),
-        None => Err(OrderError::NotFound("order")),
-    }
+    Ok(match access {
+        Access::Whole => view::order(&record, &phone),
+        Access::Group(group) => view::order_for_seller(&record, group, &phone),
+    })
 }
 
 /// Whether `viewer` may see the order `id` at all (its invoices, for one).
 pub async fn visible(state: &OrdersState, id: Uuid, viewer: Viewer) -> Result<bool, OrderError> {
-    match order(state, id, viewer).await {
-        Ok(_) => Ok(true),
-        Err(OrderError::NotFound(_)) => Ok(false),
-        Err(other) => Err(other),
-    }
+    let mut conn = state.db.acquire().await?;
+    let record = store::orders::load(&mut conn, id).await?;
+    Ok(record.is_some_and(|record| access(&record, viewer).is_some()))
 }
 
 /// A page of the buyer's own orders, newest first.

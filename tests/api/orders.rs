@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use base64::Engine as _;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -503,19 +502,6 @@ async fn a_paid_order_is_accepted_shipped_and_delivered_group_by_group_until_com
     assert_eq!(&topics[..2], ["order.created", "order.paid"]);
 }
 
-/// The TLV fields of a ZATCA QR payload.
-fn qr_fields(qr: &str) -> Vec<(u8, String)> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(qr).unwrap();
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let (tag, len) = (bytes[at], bytes[at + 1] as usize);
-        fields.push((tag, String::from_utf8(bytes[at + 2..at + 2 + len].to_vec()).unwrap()));
-        at += 2 + len;
-    }
-    fields
-}
-
 #[tokio::test]
 async fn invoices_are_numbered_without_gaps_under_concurrent_payments_and_carry_the_zatca_qr() {
     let app = spawn_shop().await;
@@ -565,7 +551,7 @@ async fn invoices_are_numbered_without_gaps_under_concurrent_payments_and_carry_
         (&json!("115.00"), &json!("15.00"), &json!("100.00"))
     );
     assert_eq!(own["seller"]["name"], "Seller s-vat");
-    let fields = qr_fields(own["qr"].as_str().unwrap());
+    let fields = cargoparts::orders::invoices::qr::decode(own["qr"].as_str().unwrap()).unwrap();
     let tags: Vec<u8> = fields.iter().map(|f| f.0).collect();
     assert_eq!(tags, [1, 2, 3, 4, 5]);
     assert_eq!(fields[0].1, "Seller s-vat");

@@ -12,8 +12,6 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use store::Recorded;
-
 /// One event about to be recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -29,9 +27,4 @@ pub struct Event {
 /// Records `event` in the caller's transaction.
 pub async fn record(tx: &mut PgConnection, event: &Event) -> Result<(), sqlx::Error> {
     store::insert(tx, event).await
-}
-
-/// The events about `subject_id`, oldest first.
-pub async fn about(db: &sqlx::PgPool, subject_id: Uuid) -> Result<Vec<Recorded>, sqlx::Error> {
-    store::about(db, subject_id).await
 }
