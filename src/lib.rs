@@ -2,7 +2,8 @@
 //!
 //! One service: the catalog in PostgreSQL, the HTTP API, and the command-line tools
 //! engineers run it with. Four storeys, imports pointing down only: [`app`] (the
-//! composition root) → the domain modules ([`catalog`], [`search`], [`auth`], [`orders`]) → [`http`]
+//! composition root) → the domain modules ([`catalog`], [`search`], [`auth`], [`orders`],
+//! [`payments`], [`compliance`]) → [`http`]
 //! (the API's conventions) → [`platform`] (what every module may use and none owns).
 //! See `ARCHITECTURE.md` for how data flows between them.
 
@@ -10,6 +11,7 @@ pub mod app;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
+pub mod compliance;
 pub mod http;
 pub mod orders;
 pub mod payments;

@@ -25,6 +25,7 @@ use crate::auth::keys::Keys;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::http::rate_limit::RateLimits;
 use crate::orders::OrdersState;
+use crate::payments::PaymentsState;
 use crate::platform::client::TrustedProxies;
 use crate::platform::config::Settings;
 use crate::platform::db::{self, PrimaryDb, ReadDb};
@@ -47,6 +48,7 @@ pub struct AppState {
     pub search: SearchService,
     pub auth: AuthState,
     pub orders: OrdersState,
+    pub payments: PaymentsState,
     pub proxies: TrustedProxies,
     pub verified_keys: VerifiedKeys,
     pub rate_limits: RateLimits,
@@ -79,6 +81,7 @@ impl AppState {
         let rate_limits = RateLimits { limiter, proxies: proxies.clone(), verified_keys: verified_keys.clone() };
         let settings = Arc::new(settings);
         let orders = OrdersState::new(primary.clone(), settings.clone(), auth.keys.clone());
+        let payments = PaymentsState::new(primary.clone(), settings.clone(), orders.clone())?;
         Ok(AppState {
             settings,
             db: PrimaryDb(primary),
@@ -89,6 +92,7 @@ impl AppState {
             search,
             auth,
             orders,
+            payments,
             proxies,
             verified_keys,
             rate_limits,
@@ -158,7 +162,8 @@ impl Application {
         &self.state
     }
 
-    /// For replacing parts (the SMS sender, the clock) before the server starts.
+    /// For replacing parts (the SMS sender, the clock) before the server starts. A new
+    /// orders clock is the payments' clock too.
     pub fn state_mut(&mut self) -> &mut AppState {
         &mut self.state
     }
@@ -171,6 +176,7 @@ impl Application {
         let Application { listener, metrics_listener, state, mut indexer } = self;
         // Started here rather than in `build`, so a test can replace the clock first.
         let _expiry = BackgroundTask(tokio::spawn(crate::orders::expiry::run(state.orders.clone())));
+        let _payments = BackgroundTask(tokio::spawn(crate::payments::poller::run(state.payments.clone())));
         let http = &state.settings.http;
         let options = serve::ServeOptions {
             max_connections: serve::connection_cap(http.max_connections),

@@ -48,13 +48,19 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", crate::auth::routes(limits))
         .nest("/api/v1", limited(crate::search::admin_routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::orders::routes(), limits, RouteClass::Api))
+        .nest("/api/v1", limited(crate::payments::routes(), limits, RouteClass::Api))
+        .nest("/api/v1", limited(crate::compliance::routes(), limits, RouteClass::Api))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();
     let openapi = with_error_default(openapi);
     let document = openapi.clone();
-    let mut app = Router::new()
-        .merge(api)
+    let mut app = Router::new().merge(api);
+    if state.payments.sandbox.is_some() {
+        // A development provider's page: not part of the API's contract.
+        app = app.nest("/api/v1", crate::payments::sandbox_routes());
+    }
+    let mut app = app
         .route("/api/v1/openapi.json", get(move || async move { Json(document) }))
         .merge(Scalar::with_url("/api/docs", openapi).title("CargoParts API"));
     if metrics::on_public_address(&settings) {

@@ -110,6 +110,8 @@ pub enum ErrorKind {
     Timeout,
     /// A dependency is down or saturated; the client may retry.
     Unavailable,
+    /// An outside provider refused what we asked of it.
+    BadGateway,
     Internal,
 }
 
@@ -126,6 +128,7 @@ impl ErrorKind {
             ErrorKind::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::BadGateway => StatusCode::BAD_GATEWAY,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -144,6 +147,7 @@ impl ErrorKind {
             ErrorKind::RateLimited { .. } => "RATE_LIMITED",
             ErrorKind::Timeout => "TIMEOUT",
             ErrorKind::Unavailable => "SERVICE_UNAVAILABLE",
+            ErrorKind::BadGateway => "BAD_GATEWAY",
             ErrorKind::Internal => "INTERNAL_ERROR",
         }
     }
@@ -194,7 +198,7 @@ impl<E: ErrorCode> From<E> for AppError {
             _ => {}
         }
         // The cause of a server-side failure is logged, never answered.
-        let cause = matches!(kind, ErrorKind::Internal | ErrorKind::Unavailable).then(|| format!("{error:#}"));
+        let cause = matches!(kind, ErrorKind::Internal | ErrorKind::Unavailable | ErrorKind::BadGateway).then(|| format!("{error:#}"));
         let code = error.code().unwrap_or_else(|| kind.code());
         let details = error.details().unwrap_or(Value::Null);
         AppError::Coded(Box::new(Coded { kind, code, message: error.to_string(), fields, details, cause }))
@@ -354,6 +358,7 @@ impl IntoResponse for AppError {
             AppError::Coded(coded) => match (coded.kind, &coded.cause) {
                 (ErrorKind::Internal, Some(cause)) => tracing::error!(error = %cause, "request failed"),
                 (ErrorKind::Unavailable, Some(cause)) => tracing::warn!(%cause, "service unavailable"),
+                (ErrorKind::BadGateway, Some(cause)) => tracing::warn!(%cause, "a provider refused a request"),
                 _ => {}
             },
             _ => {}

@@ -7,10 +7,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::error::OrderError;
-use super::state::{OrderMove, OrderStatus};
+use super::state::{IllegalMove, OrderMove, OrderStatus};
 use super::store::{self, OrderRecord};
 use super::{OrdersState, invoices};
 use crate::platform::events::{self, Event};
+use crate::platform::money::Halalas;
 
 /// Who asked for a move, for the event and the audit of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +33,10 @@ impl Actor {
 }
 
 /// Records that the order was paid: its groups become `paid`, each gets its invoice
-/// (`GET /orders/{id}/invoices`), and `order.paid` is reported. `reference` is the payment's id at the provider (or an
-/// admin's note of an offline payment). An order not awaiting payment (paid already,
-/// expired, cancelled) is an illegal move: the caller decides what happens to money
-/// that arrived too late.
+/// (`GET /orders/{id}/invoices`), and `order.paid` is reported. `reference` is the
+/// payment's id at the provider (or an admin's note of an offline payment). An order
+/// not awaiting payment (paid already, expired, cancelled) is an illegal move: the
+/// caller decides what happens to money that arrived too late.
 pub async fn mark_paid(
     state: &OrdersState,
     order_id: Uuid,
@@ -43,10 +44,24 @@ pub async fn mark_paid(
     actor: Actor,
 ) -> Result<OrderRecord, OrderError> {
     let mut tx = state.db.begin().await?;
+    let paid = mark_paid_in(&mut tx, state, order_id, reference, actor).await?;
+    tx.commit().await?;
+    Ok(paid)
+}
+
+/// [`mark_paid`] inside the caller's transaction, so a payment's own record and the
+/// order it pays commit together or not at all.
+pub async fn mark_paid_in(
+    tx: &mut PgConnection,
+    state: &OrdersState,
+    order_id: Uuid,
+    reference: &str,
+    actor: Actor,
+) -> Result<OrderRecord, OrderError> {
     let now = state.now();
-    let order = locked(&mut tx, order_id).await?;
+    let order = locked(tx, order_id).await?;
     let next = order.status.after(OrderMove::Pay, &order.group_statuses())?;
-    store::orders::set_status(&mut tx, order_id, next, OrderMove::Pay.group_status(), now).await?;
+    store::orders::set_status(tx, order_id, next, OrderMove::Pay.group_status(), now).await?;
     let paid = order.moved(next, OrderMove::Pay.group_status(), now);
     let event = Event {
         topic: "order.paid",
@@ -61,13 +76,41 @@ pub async fn mark_paid(
         }),
         occurred_at: now,
     };
-    events::record(&mut tx, &event).await?;
+    events::record(tx, &event).await?;
     // Last: an issuer's counter stays locked until the commit, so every other payment
     // invoiced by the same issuer waits for as little as possible.
-    invoices::issue(&mut tx, state, &paid, now).await?;
-    tx.commit().await?;
+    invoices::issue(tx, state, &paid, now).await?;
     metrics::counter!("orders_paid_total").increment(1);
     Ok(paid)
+}
+
+/// Records, in the caller's transaction, that money of the order went back: all of it
+/// (`refunded`) or part (`partially_refunded`). `refunded` is the total given back so far.
+pub async fn record_refund(
+    tx: &mut PgConnection,
+    state: &OrdersState,
+    order_id: Uuid,
+    refunded: Halalas,
+) -> Result<OrderStatus, OrderError> {
+    let now = state.now();
+    let order = locked(tx, order_id).await?;
+    let change = OrderMove::Refund { full: refunded >= order.total };
+    let next = order.status.after(change, &order.group_statuses())?;
+    store::orders::set_status(tx, order_id, next, change.group_status(), now).await?;
+    let event = Event {
+        topic: if next == OrderStatus::Refunded { "order.refunded" } else { "order.partially_refunded" },
+        subject_id: order_id,
+        payload: serde_json::json!({
+            "order_id": order_id,
+            "number": order.number,
+            "buyer_id": order.buyer_id,
+            "total_sar": order.total.to_string(),
+            "refunded_sar": refunded.to_string(),
+        }),
+        occurred_at: now,
+    };
+    events::record(tx, &event).await?;
+    Ok(next)
 }
 
 /// Cancels the order for its buyer (or an admin): before payment, or after payment
@@ -133,6 +176,31 @@ async fn close(
     };
     events::record(tx, &event).await?;
     Ok(())
+}
+
+/// The order, locked until the transaction ends, for `buyer` to pay: theirs, awaiting
+/// payment, its reservation still running.
+pub async fn lock_payable(
+    tx: &mut PgConnection,
+    order_id: Uuid,
+    buyer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<OrderRecord, OrderError> {
+    let order = locked(tx, order_id).await?;
+    if order.buyer_id != buyer {
+        return Err(OrderError::NotFound("order"));
+    }
+    order.status.after(OrderMove::Pay, &order.group_statuses())?;
+    if order.reserved_until <= now {
+        // The sweep has not come by yet; to the buyer the order has expired.
+        return Err(IllegalMove { action: "pay for", current: OrderStatus::Expired.as_str() }.into());
+    }
+    Ok(order)
+}
+
+/// The order, locked until the transaction ends.
+pub async fn lock(tx: &mut PgConnection, order_id: Uuid) -> Result<OrderRecord, OrderError> {
+    locked(tx, order_id).await
 }
 
 async fn locked(tx: &mut PgConnection, order_id: Uuid) -> Result<OrderRecord, OrderError> {

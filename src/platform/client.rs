@@ -57,11 +57,16 @@ pub fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(pub Arc<[IpNet]>);
 
+/// Longest request id kept: a client may send its own.
+const REQUEST_ID_MAX: usize = 128;
+
 /// Where a request came from, for rate limits and the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// The request's `X-Request-Id` (set by the router when the client sent none).
+    pub request_id: Option<String>,
 }
 
 impl RequestContext {
@@ -71,7 +76,16 @@ impl RequestContext {
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
-        RequestContext { ip: client_ip(peer_ip(&parts.extensions), &parts.headers, trusted_proxies), user_agent }
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|id| id.chars().take(REQUEST_ID_MAX).collect());
+        RequestContext {
+            ip: client_ip(peer_ip(&parts.extensions), &parts.headers, trusted_proxies),
+            user_agent,
+            request_id,
+        }
     }
 
     /// The address as text, the way the database's `inet` columns take it.

@@ -30,6 +30,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub orders: OrderSettings,
     pub marketplace: MarketplaceSettings,
+    pub payments: PaymentSettings,
 }
 
 /// What an instance is for.
@@ -71,6 +72,60 @@ pub struct MarketplaceSettings {
     /// The marketplace's Saudi VAT number (15 digits, first and last 3). Production
     /// refuses to start with the development one.
     pub vat_number: String,
+}
+
+/// The payment providers, and how the service talks to them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentSettings {
+    /// The address shoppers and providers reach this service at: return and webhook
+    /// URLs are built on it. Production wants `https://`.
+    pub public_url: String,
+    /// The built-in sandbox provider: on by default in development, refused in production.
+    pub sandbox: Option<bool>,
+    /// The provider tried when the chosen one cannot be reached: `hyperpay` or `tap`.
+    pub fallback: Option<String>,
+    /// How long one request to a provider may take.
+    pub provider_timeout_ms: u64,
+    /// How often each instance asks providers about payments still pending.
+    pub poll_interval_secs: u64,
+    /// The first wait before a pending payment is asked about; it doubles up to `poll_max_delay_secs`.
+    pub poll_initial_delay_secs: u64,
+    pub poll_max_delay_secs: u64,
+    #[serde(default)]
+    pub hyperpay: Option<HyperPaySettings>,
+    #[serde(default)]
+    pub tap: Option<TapSettings>,
+}
+
+/// HyperPay (OPPWA COPYandPAY): one entity id per payment method.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HyperPaySettings {
+    pub base_url: String,
+    pub access_token: SecretString,
+    pub entity_id_card: String,
+    pub entity_id_mada: String,
+    #[serde(default)]
+    pub entity_id_applepay: Option<String>,
+    /// The webhook secret: 64 hex characters.
+    pub webhook_key: SecretString,
+    /// Sends `testMode=EXTERNAL`, as HyperPay's test host asks.
+    #[serde(default)]
+    pub test_mode: bool,
+}
+
+/// Tap Payments.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TapSettings {
+    pub base_url: String,
+    /// `sk_test_…` or `sk_live_…`: authenticates requests and keys the webhooks' `hashstring`.
+    pub secret_key: SecretString,
+}
+
+impl PaymentSettings {
+    /// Whether the sandbox provider serves: as configured, else in development only.
+    pub fn sandbox_enabled(&self, env: Environment) -> bool {
+        self.sandbox.unwrap_or(!env.is_production())
+    }
 }
 
 /// The VAT number of the built-in settings: valid in form, registered to nobody.
@@ -301,6 +356,13 @@ max_quantity = 1000
 legal_name = "CargoParts"
 vat_number = "300000000000003"
 
+[payments]
+public_url = "http://127.0.0.1:8080"
+provider_timeout_ms = 15000
+poll_interval_secs = 5
+poll_initial_delay_secs = 20
+poll_max_delay_secs = 300
+
 [rate_limit]
 auth = { limit = 5, window_secs = 900 }
 public = { limit = 1200, window_secs = 60 }
@@ -387,6 +449,7 @@ impl Settings {
             super::money::is_saudi_vat_number(&self.marketplace.vat_number),
             "marketplace.vat_number must be 15 digits, beginning and ending with 3"
         );
+        self.check_payments()?;
         if let Some(token) = &self.metrics.token {
             anyhow::ensure!(token.expose_secret().len() >= 16, "metrics.token must be at least 16 characters");
         }
@@ -407,6 +470,52 @@ impl Settings {
             !(self.env.is_production() && self.marketplace.vat_number == DEVELOPMENT_VAT_NUMBER),
             "production invoices need the marketplace's own VAT number: set CARGOPARTS__MARKETPLACE__VAT_NUMBER"
         );
+        if self.env.is_production() {
+            anyhow::ensure!(
+                !self.payments.sandbox_enabled(self.env),
+                "production takes no sandbox payments: unset CARGOPARTS__PAYMENTS__SANDBOX"
+            );
+            anyhow::ensure!(
+                self.payments.hyperpay.is_some() || self.payments.tap.is_some(),
+                "production needs a payment provider: configure CARGOPARTS__PAYMENTS__HYPERPAY__* or CARGOPARTS__PAYMENTS__TAP__*"
+            );
+            anyhow::ensure!(
+                self.payments.public_url.starts_with("https://"),
+                "production needs CARGOPARTS__PAYMENTS__PUBLIC_URL with https://"
+            );
+        }
+        Ok(())
+    }
+
+    fn check_payments(&self) -> anyhow::Result<()> {
+        let payments = &self.payments;
+        let public = url::Url::parse(&payments.public_url).context("payments.public_url is not a URL")?;
+        anyhow::ensure!(
+            matches!(public.scheme(), "http" | "https"),
+            "payments.public_url must start with http:// or https://"
+        );
+        if let Some(fallback) = &payments.fallback {
+            anyhow::ensure!(
+                matches!(fallback.as_str(), "hyperpay" | "tap"),
+                "payments.fallback must be hyperpay or tap"
+            );
+        }
+        anyhow::ensure!(payments.provider_timeout_ms > 0, "payments.provider_timeout_ms must be positive");
+        anyhow::ensure!(
+            payments.poll_interval_secs > 0 && payments.poll_initial_delay_secs > 0,
+            "payments polling intervals must be positive"
+        );
+        if let Some(hyperpay) = &payments.hyperpay {
+            url::Url::parse(&hyperpay.base_url).context("payments.hyperpay.base_url is not a URL")?;
+            let key = hyperpay.webhook_key.expose_secret();
+            anyhow::ensure!(
+                key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()),
+                "payments.hyperpay.webhook_key must be 64 hex characters"
+            );
+        }
+        if let Some(tap) = &payments.tap {
+            url::Url::parse(&tap.base_url).context("payments.tap.base_url is not a URL")?;
+        }
         Ok(())
     }
 

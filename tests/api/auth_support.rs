@@ -77,6 +77,7 @@ pub async fn spawn_auth_app_with(adjust: impl FnOnce(&mut Settings)) -> AuthApp 
     let (app_clock, app_sms) = (clock.clone(), sms.clone());
     let app = spawn_prepared_app(adjust, move |application| {
         application.state_mut().orders.clock = app_clock.clone();
+        application.state_mut().payments.orders.clock = app_clock.clone();
         application.state_mut().auth.clock = app_clock;
         application.state_mut().auth.sms = app_sms;
     })

@@ -36,6 +36,8 @@ pub enum Event {
     RoleChanged,
     AdminStartedReindex,
     AdminMarkedOrderPaid,
+    AdminRequestedRefund,
+    ComplianceFlagResolved,
 }
 
 impl Event {
@@ -61,6 +63,8 @@ impl Event {
             Event::RoleChanged => "admin.role_changed",
             Event::AdminStartedReindex => "admin.reindex_started",
             Event::AdminMarkedOrderPaid => "admin.order_marked_paid",
+            Event::AdminRequestedRefund => "admin.refund_requested",
+            Event::ComplianceFlagResolved => "compliance.flag_resolved",
         }
     }
 }
