@@ -37,23 +37,22 @@ pub const RULES: &[Rule] = &[
     Rule {
         code: "LARGE_TRANSACTION",
         fires: |attempt| {
-            (attempt.amount > LARGE_TRANSACTION).then(|| {
-                json!({ "amount_sar": attempt.amount.to_string(), "threshold_sar": LARGE_TRANSACTION.to_string() })
-            })
+            (attempt.amount > LARGE_TRANSACTION).then(
+                || json!({ "amount_sar": attempt.amount.to_string(), "threshold_sar": LARGE_TRANSACTION.to_string() }),
+            )
         },
     },
     Rule {
         code: "RAPID_TRANSACTIONS",
         fires: |attempt| {
-            (attempt.buyer_attempts_last_hour > RAPID_ATTEMPTS || attempt.order_attempts_last_hour > RAPID_ATTEMPTS).then(
-                || {
+            (attempt.buyer_attempts_last_hour > RAPID_ATTEMPTS || attempt.order_attempts_last_hour > RAPID_ATTEMPTS)
+                .then(|| {
                     json!({
                         "buyer_attempts_last_hour": attempt.buyer_attempts_last_hour,
                         "order_attempts_last_hour": attempt.order_attempts_last_hour,
                         "threshold": RAPID_ATTEMPTS,
                     })
-                },
-            )
+                })
         },
     },
 ];

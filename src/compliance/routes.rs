@@ -20,8 +20,8 @@ use crate::http::extract::{AppJson, AppPath, AppQuery};
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::{RequestContext, TrustedProxies};
 use crate::platform::db::PrimaryDb;
-use crate::platform::rate_limit::VerifiedKeys;
 use crate::platform::pagination::{MAX_LIMIT, MAX_PAGE, PageMeta, PageParams, Paginated};
+use crate::platform::rate_limit::VerifiedKeys;
 
 /// Routes of compliance, relative to `/api/v1`.
 pub fn routes<S>() -> OpenApiRouter<S>
@@ -32,9 +32,7 @@ where
     VerifiedKeys: FromRef<S>,
     TrustedProxies: FromRef<S>,
 {
-    OpenApiRouter::with_openapi(ComplianceDoc::openapi())
-        .routes(routes!(list_flags))
-        .routes(routes!(resolve_flag))
+    OpenApiRouter::with_openapi(ComplianceDoc::openapi()).routes(routes!(list_flags)).routes(routes!(resolve_flag))
 }
 
 #[derive(OpenApi)]
@@ -131,9 +129,8 @@ pub async fn list_flags(
         }
     };
     let page = PageParams { page: query.page, limit: query.limit };
-    let (flags, total) = store::list(&db.0, status, i64::from(page.limit), page.offset())
-        .await
-        .map_err(ComplianceError::from)?;
+    let (flags, total) =
+        store::list(&db.0, status, i64::from(page.limit), page.offset()).await.map_err(ComplianceError::from)?;
     let meta = PageMeta::new(page, u64::try_from(total).unwrap_or(0));
     Ok(Json(Paginated { data: flags.into_iter().map(FlagView::from).collect(), meta }))
 }

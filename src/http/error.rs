@@ -198,7 +198,8 @@ impl<E: ErrorCode> From<E> for AppError {
             _ => {}
         }
         // The cause of a server-side failure is logged, never answered.
-        let cause = matches!(kind, ErrorKind::Internal | ErrorKind::Unavailable | ErrorKind::BadGateway).then(|| format!("{error:#}"));
+        let cause = matches!(kind, ErrorKind::Internal | ErrorKind::Unavailable | ErrorKind::BadGateway)
+            .then(|| format!("{error:#}"));
         let code = error.code().unwrap_or_else(|| kind.code());
         let details = error.details().unwrap_or(Value::Null);
         AppError::Coded(Box::new(Coded { kind, code, message: error.to_string(), fields, details, cause }))

@@ -132,7 +132,9 @@ pub async fn apply(
     }
     let refund = match late_refund {
         Some(reason) => {
-            let paid = PaymentRecord { status, ..payment.clone() };
+            let provider_payment_id =
+                answer.provider_payment_id.clone().or_else(|| payment.provider_payment_id.clone());
+            let paid = PaymentRecord { status, provider_payment_id, ..payment.clone() };
             let requester = serde_json::json!({ "kind": "system", "reason": "late_payment" });
             Some(refunds::open(&mut tx, &paid, paid.amount, &reason, requester, &actor, request_id, now).await?)
         }

@@ -32,7 +32,9 @@ impl Gateway {
     pub fn new(providers: Vec<Arc<dyn PaymentProvider>>, fallback: Option<ProviderName>) -> Gateway {
         let providers = providers
             .into_iter()
-            .map(|provider| (provider.name(), Entry { provider, breaker: Breaker::new(BREAKER_THRESHOLD, BREAKER_PAUSE) }))
+            .map(|provider| {
+                (provider.name(), Entry { provider, breaker: Breaker::new(BREAKER_THRESHOLD, BREAKER_PAUSE) })
+            })
             .collect();
         Gateway { providers, fallback }
     }
@@ -100,7 +102,12 @@ impl Gateway {
 
     /// One request to a provider: refused at once while its circuit is open, timed,
     /// and counted by its outcome.
-    async fn call<'a, T, F, Fut>(&'a self, name: ProviderName, operation: &'static str, request: F) -> Result<T, ProviderError>
+    async fn call<'a, T, F, Fut>(
+        &'a self,
+        name: ProviderName,
+        operation: &'static str,
+        request: F,
+    ) -> Result<T, ProviderError>
     where
         F: FnOnce(&'a dyn PaymentProvider) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,

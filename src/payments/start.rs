@@ -50,7 +50,8 @@ pub async fn start(
         first_poll_at: now + state.poll_delay(0),
     };
     store::insert(&mut *tx, &new, now).await?;
-    let (by_buyer, on_order) = store::attempts_since(&mut *tx, buyer, order_id, now - chrono::Duration::hours(1)).await?;
+    let (by_buyer, on_order) =
+        store::attempts_since(&mut *tx, buyer, order_id, now - chrono::Duration::hours(1)).await?;
     let attempt = Attempt {
         payment_id,
         order_id,

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use super::hyperpay_status::{HyperPayPayment, UnreadablePayment, parse_status};
 use super::{
-    Checkout, CheckoutRequest, NextStep, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund, RefundRequest,
-    RefundState, endpoint,
+    Checkout, CheckoutRequest, NextStep, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund,
+    RefundRequest, RefundState, endpoint,
 };
 use crate::payments::model::{Method, ProviderName};
 use crate::payments::result_codes::{Outcome, classify};
@@ -57,7 +57,10 @@ impl HyperPay {
         endpoint(&self.settings.base_url, path)
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, bytes::Bytes), ProviderError> {
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes), ProviderError> {
         let response = request
             .bearer_auth(self.settings.access_token.expose_secret())
             .send()

@@ -223,7 +223,8 @@ mod tests {
         assert!(server.is_unavailable());
         let ours = ProviderError::status("tap", reqwest::StatusCode::BAD_REQUEST, "1108".into(), "bad".into());
         assert!(!ours.is_unavailable());
-        let throttled = ProviderError::status("tap", reqwest::StatusCode::TOO_MANY_REQUESTS, String::new(), String::new());
+        let throttled =
+            ProviderError::status("tap", reqwest::StatusCode::TOO_MANY_REQUESTS, String::new(), String::new());
         assert!(matches!(throttled, ProviderError::Throttled { .. }));
     }
 }

@@ -12,8 +12,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    Checkout, CheckoutRequest, NextStep, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund, RefundRequest,
-    RefundState, endpoint,
+    Checkout, CheckoutRequest, NextStep, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund,
+    RefundRequest, RefundState, endpoint,
 };
 use crate::payments::model::{Method, ProviderName};
 use crate::payments::result_codes::classify;
@@ -123,23 +123,27 @@ impl PaymentProvider for Sandbox {
 
     async fn refund(&self, request: &RefundRequest) -> Result<ProviderRefund, ProviderError> {
         let id = format!("sbx_rf_{}", request.refund_id.simple());
-        let refunded = store::refund(
-            &self.db,
-            &id,
-            &request.provider_payment_id,
-            request.amount.get(),
-            chrono::Utc::now(),
-        )
-        .await?;
+        let refunded =
+            store::refund(&self.db, &id, &request.provider_payment_id, request.amount.get(), chrono::Utc::now())
+                .await?;
         Ok(match refunded {
-            Some(id) => ProviderRefund { provider_refund_id: Some(id), state: RefundState::Refunded, result_code: APPROVED.into() },
-            None => ProviderRefund { provider_refund_id: None, state: RefundState::Failed, result_code: DECLINED.into() },
+            Some(id) => ProviderRefund {
+                provider_refund_id: Some(id),
+                state: RefundState::Refunded,
+                result_code: APPROVED.into(),
+            },
+            None => {
+                ProviderRefund { provider_refund_id: None, state: RefundState::Failed, result_code: DECLINED.into() }
+            }
         })
     }
 
     async fn refund_status(&self, _method: Method, provider_refund_id: &str) -> Result<ProviderRefund, ProviderError> {
-        let state =
-            if store::refund_exists(&self.db, provider_refund_id).await? { RefundState::Refunded } else { RefundState::Failed };
+        let state = if store::refund_exists(&self.db, provider_refund_id).await? {
+            RefundState::Refunded
+        } else {
+            RefundState::Failed
+        };
         Ok(ProviderRefund { provider_refund_id: Some(provider_refund_id.into()), state, result_code: String::new() })
     }
 }

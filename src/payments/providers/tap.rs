@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use super::hyperpay::urlencode;
 use super::tap_signature::two_decimals;
 use super::{
-    Checkout, CheckoutRequest, NextStep, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund, RefundRequest,
-    RefundState, endpoint,
+    Checkout, CheckoutRequest, NextStep, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund,
+    RefundRequest, RefundState, endpoint,
 };
 use crate::payments::model::{Method, ProviderName};
 use crate::payments::result_codes::Outcome;
@@ -156,10 +156,9 @@ impl PaymentProvider for Tap {
             "redirect": {"url": request.return_url},
         });
         let charge = self.send(self.http.post(self.url("charges")).json(&body)).await?;
-        let id = charge["id"].as_str().ok_or_else(|| ProviderError::Unreadable {
-            provider: NAME,
-            reason: "a charge without an id".into(),
-        })?;
+        let id = charge["id"]
+            .as_str()
+            .ok_or_else(|| ProviderError::Unreadable { provider: NAME, reason: "a charge without an id".into() })?;
         let url = charge["transaction"]["url"].as_str().ok_or_else(|| ProviderError::Refused {
             provider: NAME,
             code: charge["response"]["code"].as_str().unwrap_or_default().into(),

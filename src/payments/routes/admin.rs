@@ -57,16 +57,15 @@ pub async fn refund(
     AppPath(order_id): AppPath<Uuid>,
     AppJson(body): AppJson<RefundRequestBody>,
 ) -> Result<(StatusCode, Json<RefundView>), AppError> {
-    let amount = Halalas::parse_sar(&body.amount_sar)
-        .ok()
-        .filter(|a| *a > Halalas::ZERO)
-        .ok_or_else(|| PaymentError::Invalid(vec![FieldError::new("amount_sar", "must be a positive SAR amount like 50.00")]))?;
+    let amount = Halalas::parse_sar(&body.amount_sar).ok().filter(|a| *a > Halalas::ZERO).ok_or_else(|| {
+        PaymentError::Invalid(vec![FieldError::new("amount_sar", "must be a positive SAR amount like 50.00")])
+    })?;
     let reason = body.reason.trim();
     let admin_id = admin.0.user_id;
     let requester = serde_json::json!({ "kind": "admin", "id": admin_id });
     let actor = format!("admin:{admin_id}");
-    let refund = refunds::request(&state, order_id, amount, reason, requester, &actor, context.request_id.as_deref())
-        .await?;
+    let refund =
+        refunds::request(&state, order_id, amount, reason, requester, &actor, context.request_id.as_deref()).await?;
     let entry = Entry {
         event: Event::AdminRequestedRefund,
         actor: Some(admin_id),

@@ -79,11 +79,8 @@ async fn decide(
             return Err(AppError::BadRequest { message: "decision must be approve or decline".into(), details: None });
         }
     };
-    let return_url = sandbox
-        .decide(&id, decision)
-        .await
-        .map_err(anyhow::Error::from)?
-        .ok_or(AppError::NotFound("open checkout"))?;
+    let return_url =
+        sandbox.decide(&id, decision).await.map_err(anyhow::Error::from)?.ok_or(AppError::NotFound("open checkout"))?;
     let location = HeaderValue::from_str(&return_url).map_err(anyhow::Error::from)?;
     Ok((StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response())
 }

@@ -120,8 +120,10 @@ pub async fn insert(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<RefundRecord>> {
-    let row: Option<Row> =
-        sqlx::query_as(with_columns!("SELECT", "FROM payment_refunds WHERE id = $1")).bind(id).fetch_optional(db).await?;
+    let row: Option<Row> = sqlx::query_as(with_columns!("SELECT", "FROM payment_refunds WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
     row.map(RefundRecord::try_from).transpose()
 }
 
