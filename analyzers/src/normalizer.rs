@@ -81,7 +81,13 @@ fn fold_pass(text: &str, out: &mut String) -> bool {
 /// NFKC (a character dropped, or lowercased into something else).
 fn fold_char(c: char, out: &mut String) -> bool {
     match c {
-        c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+        // A capital before a combining mark (`J` + caron) has no composed form, its
+        // lowercase may (`ǰ`): a letter that changed case may leave NFKC too.
+        c if c.is_ascii() => {
+            let lower = c.to_ascii_lowercase();
+            out.push(lower);
+            return lower != c;
+        }
         c if is_removed(c) => return true,
         'أ' | 'إ' | 'آ' | 'ٱ' => out.push('ا'),
         'ى' | 'ئ' | 'ی' | 'ے' | 'ۓ' => out.push('ي'),
@@ -252,6 +258,13 @@ mod tests {
         let once = normalize("a\u{0654}\u{0301}");
         assert_eq!(once, "á");
         assert_eq!(normalize(&once), once);
+    }
+
+    #[test]
+    fn a_capital_before_a_combining_mark_settles_in_one_call() {
+        // `J` + caron has no composed form; `j` + caron composes to `ǰ`.
+        assert_eq!(normalize("J\u{30c}"), "\u{1f0}");
+        assert_eq!(normalize(&normalize("J\u{30c}é")), normalize("J\u{30c}é"));
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub async fn apply(
                 answer.provider_payment_id.clone().or_else(|| payment.provider_payment_id.clone());
             let paid = PaymentRecord { status, provider_payment_id, ..payment.clone() };
             let requester = serde_json::json!({ "kind": "system", "reason": "late_payment" });
-            Some(refunds::open(&mut tx, &paid, paid.amount, &reason, requester, &actor, request_id, now).await?)
+            Some(refunds::open(&mut tx, &paid, Some(paid.amount), &reason, requester, &actor, request_id, now).await?)
         }
         None => None,
     };

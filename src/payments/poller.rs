@@ -58,9 +58,8 @@ pub async fn round(state: &PaymentsState) -> Result<RoundReport, PaymentError> {
     }
     for payment in payments_store::owed_for_cancelled_orders(&state.db, BATCH).await? {
         let requester = serde_json::json!({ "kind": "system", "reason": "order_cancelled" });
-        let amount = payment.refundable();
         let result =
-            refunds::request(state, payment.order_id, amount, "order cancelled", requester, "system", None).await;
+            refunds::request(state, payment.order_id, None, "order cancelled", requester, "system", None).await;
         match result {
             Ok(_) => report.cancellations_refunded += 1,
             Err(error) => tracing::warn!(%error, order_id = %payment.order_id, "refunding a cancelled order failed"),

@@ -25,11 +25,11 @@ const CARRY_THROUGH: chrono::Duration = chrono::Duration::seconds(120);
 /// Longest wait between two attempts of a refund the provider could not take.
 const MAX_RETRY_DELAY_SECS: i64 = 3600;
 
-/// Refunds `amount` of the payment that paid `order_id`.
+/// Refunds `amount` of the payment that paid `order_id`; all that is left of it when `None`.
 pub async fn request(
     state: &PaymentsState,
     order_id: Uuid,
-    amount: Halalas,
+    amount: Option<Halalas>,
     reason: &str,
     requester: serde_json::Value,
     actor: &str,
@@ -49,7 +49,7 @@ pub async fn request(
 pub async fn open(
     tx: &mut PgConnection,
     payment: &PaymentRecord,
-    amount: Halalas,
+    amount: Option<Halalas>,
     reason: &str,
     requester: serde_json::Value,
     actor: &str,
@@ -61,7 +61,8 @@ pub async fn open(
     }
     let promised = store::committed(tx, payment.id).await?;
     let refundable = Halalas::new(payment.amount.get() - promised.get());
-    if amount > refundable {
+    let amount = amount.unwrap_or(refundable);
+    if amount > refundable || amount <= Halalas::ZERO {
         return Err(PaymentError::RefundExceedsCaptured { refundable });
     }
     let id = Uuid::now_v7();

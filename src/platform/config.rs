@@ -553,6 +553,61 @@ mod tests {
         assert!(settings.database.url.expose_secret().ends_with("/cargoparts"));
     }
 
+    /// Settings from a TOML file with `text`, and `env` for the operator's names.
+    fn from_file(text: &str, env: &'static [(&'static str, &'static str)]) -> anyhow::Result<Settings> {
+        let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        Settings::load_from(Some(file.path().to_str().unwrap()), env_of(env))
+    }
+
+    const PROVIDERS: &str = r#"
+        [marketplace]
+        legal_name = "CargoParts"
+        vat_number = "310122393500003"
+        [payments]
+        public_url = "https://cargoparts.example"
+        fallback = "tap"
+        [payments.hyperpay]
+        base_url = "https://eu-prod.oppwa.com"
+        access_token = "OGE4Mjk0MTc0"
+        entity_id_card = "8ac7a4c9-card"
+        entity_id_mada = "8ac7a4c9-mada"
+        webhook_key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+        [payments.tap]
+        base_url = "https://api.tap.company/v2/"
+        secret_key = "sk_live_0123456789"
+    "#;
+
+    #[test]
+    fn payment_providers_are_configured_and_production_takes_no_sandbox() {
+        let development = Settings::load_from(None, env_of(&[])).unwrap();
+        assert!(development.payments.sandbox_enabled(development.env), "development pays with the sandbox");
+        assert!(development.payments.hyperpay.is_none() && development.payments.tap.is_none());
+
+        let configured = from_file(PROVIDERS, &[("CARGOPARTS_ENV", "production")]).unwrap();
+        let hyperpay = configured.payments.hyperpay.as_ref().unwrap();
+        assert_eq!(hyperpay.entity_id_mada, "8ac7a4c9-mada");
+        assert_eq!(configured.payments.fallback.as_deref(), Some("tap"));
+        assert!(!configured.payments.sandbox_enabled(configured.env), "production has no sandbox by default");
+        assert!(!format!("{configured:?}").contains("sk_live_0123456789"), "secrets stay out of debug output");
+        configured.check_production().unwrap();
+
+        let mut with_sandbox = configured.clone();
+        with_sandbox.payments.sandbox = Some(true);
+        let refused = with_sandbox.check_production().unwrap_err().to_string();
+        assert!(refused.contains("sandbox"), "{refused}");
+        let mut without_providers = configured.clone();
+        (without_providers.payments.hyperpay, without_providers.payments.tap) = (None, None);
+        assert!(without_providers.check_production().is_err());
+        let mut plain_http = configured;
+        plain_http.payments.public_url = "http://cargoparts.example".into();
+        assert!(plain_http.check_production().is_err());
+
+        let short_key = PROVIDERS.replace("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "abc");
+        assert!(from_file(&short_key, &[]).is_err(), "a webhook key must be 64 hex characters");
+        assert!(from_file(&PROVIDERS.replace(r#"fallback = "tap""#, r#"fallback = "paypal""#), &[]).is_err());
+    }
+
     #[test]
     fn the_operator_environment_names_override_the_defaults() {
         let settings = Settings::load_from(

@@ -65,7 +65,8 @@ pub async fn refund(
     let requester = serde_json::json!({ "kind": "admin", "id": admin_id });
     let actor = format!("admin:{admin_id}");
     let refund =
-        refunds::request(&state, order_id, amount, reason, requester, &actor, context.request_id.as_deref()).await?;
+        refunds::request(&state, order_id, Some(amount), reason, requester, &actor, context.request_id.as_deref())
+            .await?;
     let entry = Entry {
         event: Event::AdminRequestedRefund,
         actor: Some(admin_id),

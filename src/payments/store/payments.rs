@@ -34,13 +34,6 @@ pub struct PaymentRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-impl PaymentRecord {
-    /// What may still be refunded.
-    pub fn refundable(&self) -> Halalas {
-        if self.status.captured() { Halalas::new(self.amount.get() - self.refunded.get()) } else { Halalas::ZERO }
-    }
-}
-
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
