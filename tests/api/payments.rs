@@ -108,6 +108,10 @@ async fn a_mada_checkout_is_paid_through_the_return_url_once_hyperpay_confirms_i
     assert_eq!(states, ["initiated", "initiated", "pending", "paid"], "{trail:?}");
     assert_eq!(trail.last().unwrap().1, "return");
 
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"payments_processed_total{provider="hyperpay",method="mada",result="paid"}"#), "{metrics}");
+    assert!(metrics.contains(r#"payment_provider_request_seconds_bucket{provider="hyperpay",operation="status",outcome="ok""#));
+
     let stranger = app.register_buyer("stranger@example.com").await;
     let response = app.get_as(&stranger.access, &format!("/api/v1/payments/{payment_id}")).await;
     assert_eq!(response.status(), 404, "another buyer does not see the payment");
@@ -211,6 +215,11 @@ async fn forged_webhooks_are_refused_and_change_nothing() {
     let body: Value = unsigned.json().await.unwrap();
     assert_eq!(body["error"]["code"], "UNAUTHORIZED");
 
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for provider in ["hyperpay", "tap"] {
+        let counted = format!(r#"payment_webhook_failures_total{{provider="{provider}",reason="authentication"}}"#);
+        assert!(metrics.contains(&counted), "{counted} in {metrics}");
+    }
     assert_eq!(received(&app.hyperpay, "GET", "/v1/checkouts").await, 0, "no status was asked");
     assert_eq!(received(&app.tap, "GET", "/v2/charges").await, 0, "no charge was retrieved");
     assert_eq!(app.payment_status(&hyperpay_payment_id).await, "initiated");
