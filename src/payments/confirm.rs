@@ -109,6 +109,15 @@ pub async fn apply(
             (PaymentStatus::Failed, false)
         }
         Outcome::Pending | Outcome::PendingLong => (PaymentStatus::Pending, false),
+        // HyperPay answers a checkout nobody has paid yet as not found (`200.300.404`, no
+        // payment id): the shopper may still be on the widget while the order waits.
+        Outcome::Rejected
+            if payment.status == PaymentStatus::Initiated
+                && answer.provider_payment_id.is_none()
+                && order.reserved_until > now =>
+        {
+            (PaymentStatus::Initiated, false)
+        }
         Outcome::Rejected => (PaymentStatus::Failed, false),
     };
     if answer.outcome == Outcome::NeedsReview && status == PaymentStatus::Paid {
@@ -118,16 +127,10 @@ pub async fn apply(
     let next_poll = (status.is_open()).then(|| now + state.poll_delay(payment.polls));
     store::record_answer(&mut tx, payment.id, status, answer, settled, next_poll, now).await?;
     if status != payment.status {
-        let entry = AuditEntry {
-            payment_id,
-            refund_id: None,
-            from_status: Some(payment.status.as_str()),
-            to_status: status.as_str(),
-            actor: &actor,
-            provider_code: Some(&answer.result_code),
-            request_id,
-            details: serde_json::json!({ "settled_order": settled }),
-        };
+        let entry = AuditEntry::change(payment_id, Some(payment.status.as_str()), status.as_str(), &actor)
+            .provider_code(&answer.result_code)
+            .request(request_id)
+            .details(serde_json::json!({ "settled_order": settled }));
         audit::append(&mut *tx, &entry, now).await?;
     }
     let refund = match late_refund {

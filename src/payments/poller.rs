@@ -84,16 +84,8 @@ async fn close_without_checkout(state: &PaymentsState, payment_id: &uuid::Uuid) 
         return Ok(());
     }
     payments_store::close(&mut *tx, payment.id, PaymentStatus::Failed, "no checkout was opened", now).await?;
-    let entry = AuditEntry {
-        payment_id: payment.id,
-        refund_id: None,
-        from_status: Some(payment.status.as_str()),
-        to_status: PaymentStatus::Failed.as_str(),
-        actor: "poller",
-        provider_code: None,
-        request_id: None,
-        details: serde_json::json!({ "reason": "no checkout was opened" }),
-    };
+    let entry = AuditEntry::change(payment.id, Some(payment.status.as_str()), PaymentStatus::Failed.as_str(), "poller")
+        .details(serde_json::json!({ "reason": "no checkout was opened" }));
     audit::append(&mut *tx, &entry, now).await?;
     tx.commit().await?;
     Ok(())

@@ -68,16 +68,10 @@ pub async fn open(
     let id = Uuid::now_v7();
     let new = NewRefund { id, payment_id: payment.id, amount, reason, requested_by: requester };
     store::insert(tx, &new, now + CARRY_THROUGH, now).await?;
-    let entry = AuditEntry {
-        payment_id: payment.id,
-        refund_id: Some(id),
-        from_status: None,
-        to_status: RefundStatus::RefundPending.as_str(),
-        actor,
-        provider_code: None,
-        request_id,
-        details: serde_json::json!({ "amount_sar": amount.to_string(), "reason": reason }),
-    };
+    let entry = AuditEntry::change(payment.id, None, RefundStatus::RefundPending.as_str(), actor)
+        .of_refund(id)
+        .request(request_id)
+        .details(serde_json::json!({ "amount_sar": amount.to_string(), "reason": reason }));
     audit::append(&mut *tx, &entry, now).await?;
     Ok(id)
 }
@@ -153,16 +147,12 @@ pub async fn process(
             .increment(1);
     }
     if status != RefundStatus::RefundPending {
-        let entry = AuditEntry {
-            payment_id: payment.id,
-            refund_id: Some(refund_id),
-            from_status: Some(RefundStatus::RefundPending.as_str()),
-            to_status: status.as_str(),
-            actor: "system",
-            provider_code: Some(&code),
-            request_id,
-            details: serde_json::json!({ "amount_sar": refund.amount.to_string() }),
-        };
+        let entry =
+            AuditEntry::change(payment.id, Some(RefundStatus::RefundPending.as_str()), status.as_str(), "system")
+                .of_refund(refund_id)
+                .provider_code(&code)
+                .request(request_id)
+                .details(serde_json::json!({ "amount_sar": refund.amount.to_string() }));
         audit::append(&mut *tx, &entry, now).await?;
     }
     tx.commit().await?;

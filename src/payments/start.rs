@@ -61,16 +61,9 @@ pub async fn start(
         order_attempts_last_hour: on_order,
     };
     let flags = monitoring::screen(&mut tx, &attempt, now).await?;
-    let entry = AuditEntry {
-        payment_id,
-        refund_id: None,
-        from_status: None,
-        to_status: PaymentStatus::Initiated.as_str(),
-        actor: &actor,
-        provider_code: None,
-        request_id,
-        details: serde_json::json!({ "provider": primary, "method": method, "flags": flags }),
-    };
+    let entry = AuditEntry::change(payment_id, None, PaymentStatus::Initiated.as_str(), &actor)
+        .request(request_id)
+        .details(serde_json::json!({ "provider": primary, "method": method, "flags": flags }));
     audit::append(&mut *tx, &entry, now).await?;
     tx.commit().await?;
 
@@ -99,16 +92,14 @@ pub async fn start(
             let now = state.now();
             let mut tx = state.db.begin().await?;
             store::set_checkout(&mut *tx, payment_id, provider, &checkout.checkout_id, now).await?;
-            let entry = AuditEntry {
+            let entry = AuditEntry::change(
                 payment_id,
-                refund_id: None,
-                from_status: Some(PaymentStatus::Initiated.as_str()),
-                to_status: PaymentStatus::Initiated.as_str(),
-                actor: &actor,
-                provider_code: None,
-                request_id,
-                details: serde_json::json!({ "checkout_opened_by": provider, "fallback": provider != primary }),
-            };
+                Some(PaymentStatus::Initiated.as_str()),
+                PaymentStatus::Initiated.as_str(),
+                &actor,
+            )
+            .request(request_id)
+            .details(serde_json::json!({ "checkout_opened_by": provider, "fallback": provider != primary }));
             audit::append(&mut *tx, &entry, now).await?;
             tx.commit().await?;
             let payment = store::get(&state.db, payment_id).await?.ok_or(PaymentError::NotFound("payment"))?;
@@ -119,16 +110,14 @@ pub async fn start(
             let reason = error.to_string();
             let mut tx = state.db.begin().await?;
             store::close(&mut *tx, payment_id, PaymentStatus::Failed, &truncate(&reason, 255), now).await?;
-            let entry = AuditEntry {
+            let entry = AuditEntry::change(
                 payment_id,
-                refund_id: None,
-                from_status: Some(PaymentStatus::Initiated.as_str()),
-                to_status: PaymentStatus::Failed.as_str(),
-                actor: &actor,
-                provider_code: None,
-                request_id,
-                details: serde_json::json!({ "error": truncate(&reason, 500) }),
-            };
+                Some(PaymentStatus::Initiated.as_str()),
+                PaymentStatus::Failed.as_str(),
+                &actor,
+            )
+            .request(request_id)
+            .details(serde_json::json!({ "error": truncate(&reason, 500) }));
             audit::append(&mut *tx, &entry, now).await?;
             tx.commit().await?;
             metrics::counter!("payments_processed_total", "provider" => primary.as_str(), "method" => method.as_str(), "result" => "checkout_failed").increment(1);

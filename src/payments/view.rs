@@ -150,32 +150,5 @@ impl RefundView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentAudit {
     pub payment: PaymentView,
-    pub history: Vec<AuditLine>,
-}
-
-/// One state change of the payment or one of its refunds.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditLine {
-    pub occurred_at: DateTime<Utc>,
-    pub refund_id: Option<Uuid>,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    /// `buyer:<id>`, `admin:<id>`, `webhook:hyperpay`, `return`, `poller`, `system`.
-    pub actor: String,
-    pub provider_code: Option<String>,
-    pub request_id: Option<String>,
-}
-
-impl From<AuditRow> for AuditLine {
-    fn from(row: AuditRow) -> AuditLine {
-        AuditLine {
-            occurred_at: row.occurred_at,
-            refund_id: row.refund_id,
-            from_status: row.from_status,
-            to_status: row.to_status,
-            actor: row.actor,
-            provider_code: row.provider_code,
-            request_id: row.request_id,
-        }
-    }
+    pub history: Vec<AuditRow>,
 }

@@ -75,6 +75,13 @@ async fn a_mada_checkout_is_paid_through_the_return_url_once_hyperpay_confirms_i
         checkout["shopper_result_url"].as_str().unwrap().ends_with(&format!("/api/v1/payments/{payment_id}/return"))
     );
 
+    // Asked before anyone paid, HyperPay knows no payment of the checkout: not a failure.
+    let unpaid = json!({"result": {"code": "200.300.404", "description": "invalid or missing parameter"},
+                        "buildNumber": "b", "timestamp": "2026-12-03 14:25:09+0000", "ndc": "n"});
+    hyperpay_status_answers(&app.hyperpay, "CHK-MADA-1", MADA_ENTITY, &unpaid, Some(1)).await;
+    let back = app.return_from_provider(&payment_id, &[]).await;
+    assert_eq!(back["status"], "initiated");
+
     // The shopper comes back before paying: HyperPay says the checkout is still open.
     let open = hyperpay_payment(&payment_id, "230.00", "000.200.000", "MADA");
     hyperpay_status_answers(&app.hyperpay, "CHK-MADA-1", MADA_ENTITY, &open, Some(1)).await;
@@ -109,8 +116,14 @@ async fn a_mada_checkout_is_paid_through_the_return_url_once_hyperpay_confirms_i
     assert_eq!(trail.last().unwrap().1, "return");
 
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains(r#"payments_processed_total{provider="hyperpay",method="mada",result="paid"}"#), "{metrics}");
-    assert!(metrics.contains(r#"payment_provider_request_seconds_bucket{provider="hyperpay",operation="status",outcome="ok""#));
+    assert!(
+        metrics.contains(r#"payments_processed_total{provider="hyperpay",method="mada",result="paid"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains(r#"payment_provider_request_seconds_bucket{provider="hyperpay",operation="status",outcome="ok""#)
+    );
 
     let stranger = app.register_buyer("stranger@example.com").await;
     let response = app.get_as(&stranger.access, &format!("/api/v1/payments/{payment_id}")).await;

@@ -100,6 +100,6 @@ pub async fn payment_audit(
 ) -> Result<Json<PaymentAudit>, AppError> {
     let payment = store::get(&state.db, id).await?.ok_or(PaymentError::NotFound("payment"))?;
     let refunds = refund_store::of_payment(&state.db, id).await?;
-    let history = audit::of_payment(&state.db, id).await?.into_iter().map(Into::into).collect();
+    let history = audit::of_payment(&state.db, id).await?;
     Ok(Json(PaymentAudit { payment: PaymentView::of(&payment, &refunds), history }))
 }

@@ -19,6 +19,39 @@ pub struct AuditEntry<'a> {
     pub details: serde_json::Value,
 }
 
+impl<'a> AuditEntry<'a> {
+    /// A change of the payment from `from` (none for its first state) to `to`, by `actor`.
+    pub fn change(payment_id: Uuid, from: Option<&'a str>, to: &'a str, actor: &'a str) -> AuditEntry<'a> {
+        AuditEntry {
+            payment_id,
+            refund_id: None,
+            from_status: from,
+            to_status: to,
+            actor,
+            provider_code: None,
+            request_id: None,
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+
+    /// The change is one of the refund `id`'s.
+    pub fn of_refund(self, id: Uuid) -> AuditEntry<'a> {
+        AuditEntry { refund_id: Some(id), ..self }
+    }
+
+    pub fn provider_code(self, code: &'a str) -> AuditEntry<'a> {
+        AuditEntry { provider_code: Some(code), ..self }
+    }
+
+    pub fn request(self, request_id: Option<&'a str>) -> AuditEntry<'a> {
+        AuditEntry { request_id, ..self }
+    }
+
+    pub fn details(self, details: serde_json::Value) -> AuditEntry<'a> {
+        AuditEntry { details, ..self }
+    }
+}
+
 pub async fn append(db: impl PgExecutor<'_>, entry: &AuditEntry<'_>, at: DateTime<Utc>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO payment_audit (occurred_at, payment_id, refund_id, from_status, to_status, actor, provider_code,
@@ -39,13 +72,15 @@ pub async fn append(db: impl PgExecutor<'_>, entry: &AuditEntry<'_>, at: DateTim
     Ok(())
 }
 
-/// One line of a payment's history, as administrators read it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One line of a payment's history, as administrators read it (the API shows it as it is).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditRow {
     pub occurred_at: DateTime<Utc>,
+    /// Set when the change is one of a refund's.
     pub refund_id: Option<Uuid>,
     pub from_status: Option<String>,
     pub to_status: String,
+    /// `buyer:<id>`, `admin:<id>`, `webhook:hyperpay`, `return`, `poller`, `system`.
     pub actor: String,
     pub provider_code: Option<String>,
     pub request_id: Option<String>,
