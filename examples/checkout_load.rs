@@ -2,14 +2,14 @@
 //!
 //! ```sh
 //! cargo run --release --example checkout_load -- --base http://127.0.0.1:8080 \
-//!     --seller-key cpk_... --admin-email ops@example.com --admin-password '...' \
-//!     --orders 3000 --concurrency 16
+//!     --seller-key cpk_... --orders 3000 --concurrency 16
 //! ```
 //!
-//! Each checkout is four requests: the buyer places an order (`POST /orders`, one to
-//! three lines, a fresh `Idempotency-Key`), an administrator records its payment
-//! (`POST /admin/orders/{id}/mark-paid`, which issues the invoices as a provider's
-//! confirmation would), and the seller accepts and ships it. Setup, through the API:
+//! Each checkout is six requests: the buyer places an order (`POST /orders`, one to
+//! three lines, a fresh `Idempotency-Key`), pays it with the sandbox provider (opens the
+//! payment, approves it on the sandbox's page, comes back through the return URL, where
+//! the service asks the provider and marks the order paid), and the seller accepts and
+//! ships it. The server's `payments.public_url` must be its own address. Setup, through the API:
 //! the seller's listings (`--listings` of them, plenty of stock) and one buyer account
 //! per worker. At the end the stock is checked: every listing must have lost exactly
 //! the units ordered from it, and the seller must see every order shipped.
@@ -31,8 +31,6 @@ use tokio::sync::Mutex;
 struct Options {
     base: String,
     seller_key: String,
-    admin_email: String,
-    admin_password: String,
     orders: usize,
     concurrency: usize,
     listings: usize,
@@ -51,8 +49,6 @@ fn options() -> Options {
     Options {
         base: get("base", Some("http://127.0.0.1:8080")),
         seller_key: get("seller-key", None),
-        admin_email: get("admin-email", None),
-        admin_password: get("admin-password", None),
         orders: get("orders", Some("3000")).parse().expect("--orders is a number"),
         concurrency: get("concurrency", Some("16")).parse().expect("--concurrency is a number"),
         listings: get("listings", Some("100")).parse().expect("--listings is a number"),
@@ -81,7 +77,6 @@ impl Timings {
 struct Shared {
     client: reqwest::Client,
     options: Options,
-    admin_token: String,
     listings: Vec<String>,
     started: AtomicUsize,
     errors: AtomicUsize,
@@ -167,19 +162,6 @@ async fn setup_listings(client: &reqwest::Client, options: &Options) -> Vec<Stri
     ids
 }
 
-async fn sign_in(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
-    let tokens: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .expect("the server answers")
-        .json()
-        .await
-        .expect("tokens");
-    tokens["access_token"].as_str().unwrap_or_else(|| panic!("sign-in of {email} failed: {tokens}")).to_string()
-}
-
 async fn register_buyer(client: &reqwest::Client, base: &str, n: usize) -> String {
     let email = format!("load-{}-{n}@example.com", uuid::Uuid::new_v4().simple());
     let password = "load test buyer password 1";
@@ -225,12 +207,7 @@ async fn buyer(shared: Arc<Shared>, token: String, worker: usize) {
         }
         let id = order["id"].as_str().unwrap_or_default().to_string();
         let group = order["groups"][0]["id"].as_str().unwrap_or_default().to_string();
-        let pay = shared
-            .client
-            .post(shared.url(&format!("/admin/orders/{id}/mark-paid")))
-            .bearer_auth(&shared.admin_token)
-            .json(&json!({"reference": format!("LOAD-{id}")}));
-        if shared.expect("pay", pay, 200).await.is_none() {
+        if !pay(&shared, &token, &id).await {
             continue;
         }
         let accept = shared
@@ -249,6 +226,38 @@ async fn buyer(shared: Arc<Shared>, token: String, worker: usize) {
             shared.record("checkout", checkout.elapsed()).await;
         }
     }
+}
+
+/// Pays order `id` with the sandbox: open the payment, approve it on the sandbox's page,
+/// come back through the return URL. Whether the order was paid.
+async fn pay(shared: &Shared, token: &str, id: &str) -> bool {
+    let open = shared
+        .client
+        .post(shared.url(&format!("/orders/{id}/payments")))
+        .bearer_auth(token)
+        .json(&json!({"method": "mada"}));
+    let Some(payment) = shared.expect("pay", open, 201).await else { return false };
+    let page = payment["checkout"]["redirect_url"].as_str().unwrap_or_default().to_string();
+    let started = Instant::now();
+    let decided = match shared.client.post(&page).form(&[("decision", "approve")]).send().await {
+        Ok(response) if response.status().as_u16() == 303 => response,
+        Ok(response) => {
+            shared.failed("approve", &format!("{} from {page}", response.status()));
+            return false;
+        }
+        Err(error) => {
+            shared.failed("approve", &error.to_string());
+            return false;
+        }
+    };
+    shared.record("approve", started.elapsed()).await;
+    let back = decided.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+    let Some(returned) = shared.expect("return", shared.client.get(&back), 200).await else { return false };
+    if returned["status"] != "paid" {
+        shared.failed("return", &returned.to_string());
+        return false;
+    }
+    true
 }
 
 /// Every listing lost exactly the units ordered from it.
@@ -277,9 +286,13 @@ async fn check_stock(shared: &Shared) -> usize {
 #[tokio::main]
 async fn main() {
     let options = options();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency * 2).build().expect("a client");
+    // The sandbox's page answers 303 to the return URL: the driver follows it itself, timed.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(options.concurrency * 2)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
     let listings = setup_listings(&client, &options).await;
-    let admin_token = sign_in(&client, &options.base, &options.admin_email, &options.admin_password).await;
     let mut tokens = Vec::new();
     for n in 0..options.concurrency {
         tokens.push(register_buyer(&client, &options.base, n).await);
@@ -287,7 +300,6 @@ async fn main() {
     let shared = Arc::new(Shared {
         client,
         options: options.clone(),
-        admin_token,
         listings,
         started: AtomicUsize::new(0),
         errors: AtomicUsize::new(0),
@@ -307,9 +319,9 @@ async fn main() {
     println!(
         "{completed} checkouts in {elapsed:.1} s: {:.0} checkouts/s ({:.0} requests/s)",
         completed as f64 / elapsed,
-        completed as f64 * 4.0 / elapsed
+        completed as f64 * 6.0 / elapsed
     );
-    for step in ["order", "pay", "accept", "ship", "checkout"] {
+    for step in ["order", "pay", "approve", "return", "accept", "ship", "checkout"] {
         if let Some(t) = timings.get_mut(step) {
             println!("{}", t.line(step));
         }
