@@ -286,6 +286,8 @@ async fn check_stock(shared: &Shared) -> usize {
 #[tokio::main]
 async fn main() {
     let options = options();
+    // reqwest is built without a TLS crypto provider of its own (the service installs ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     // The sandbox's page answers 303 to the return URL: the driver follows it itself, timed.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(options.concurrency * 2)

@@ -58,8 +58,20 @@ pub async fn mark_paid_in(
     reference: &str,
     actor: Actor,
 ) -> Result<OrderRecord, OrderError> {
-    let now = state.now();
     let order = locked(tx, order_id).await?;
+    mark_locked_paid(tx, state, order, reference, actor).await
+}
+
+/// [`mark_paid_in`] for an order the caller has locked in its transaction already.
+pub async fn mark_locked_paid(
+    tx: &mut PgConnection,
+    state: &OrdersState,
+    order: OrderRecord,
+    reference: &str,
+    actor: Actor,
+) -> Result<OrderRecord, OrderError> {
+    let now = state.now();
+    let order_id = order.id;
     let next = order.status.after(OrderMove::Pay, &order.group_statuses())?;
     store::orders::set_status(tx, order_id, next, OrderMove::Pay.group_status(), now).await?;
     let paid = order.moved(next, OrderMove::Pay.group_status(), now);

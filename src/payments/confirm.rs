@@ -96,7 +96,7 @@ pub async fn apply(
                 (PaymentStatus::Mismatched, false)
             } else if order.status == OrderStatus::PendingPayment {
                 let reference = answer.provider_payment_id.as_deref().unwrap_or(&answer.result_code);
-                lifecycle::mark_paid_in(&mut tx, &state.orders, order.id, reference, Actor::System).await?;
+                lifecycle::mark_locked_paid(&mut tx, &state.orders, order.clone(), reference, Actor::System).await?;
                 (PaymentStatus::Paid, true)
             } else {
                 // Expired, cancelled or paid by another attempt meanwhile: the money goes back.
@@ -153,10 +153,13 @@ pub async fn apply(
         )
         .increment(1);
     }
-    if let Some(refund_id) = refund {
-        refunds::process(state, refund_id, request_id).await?;
+    match refund {
+        Some(refund_id) => {
+            refunds::process(state, refund_id, request_id).await?;
+            store::get(&state.db, payment_id).await?.ok_or(PaymentError::NotFound("payment"))
+        }
+        None => Ok(payment.answered(status, answer, settled, next_poll, now)),
     }
-    store::get(&state.db, payment_id).await?.ok_or(PaymentError::NotFound("payment"))
 }
 
 /// What in a provider's confirmation differs from the payment and its order.

@@ -10,6 +10,7 @@ use super::store::payments::{self as store, NewPayment, PaymentRecord};
 use super::{PaymentError, PaymentsState};
 use crate::compliance::monitoring::{self, Attempt};
 use crate::orders::lifecycle;
+use crate::platform::money::Halalas;
 
 /// A payment opened, and what the shopper's page does next.
 #[derive(Debug, Clone)]
@@ -35,6 +36,7 @@ pub async fn start(
 ) -> Result<Started, PaymentError> {
     let primary = state.gateway.primary(method).ok_or(PaymentError::MethodUnavailable(method))?;
     let now = state.now();
+    let created = now;
     let payment_id = Uuid::now_v7();
     let actor = format!("buyer:{buyer}");
 
@@ -102,7 +104,29 @@ pub async fn start(
             .details(serde_json::json!({ "checkout_opened_by": provider, "fallback": provider != primary }));
             audit::append(&mut *tx, &entry, now).await?;
             tx.commit().await?;
-            let payment = store::get(&state.db, payment_id).await?.ok_or(PaymentError::NotFound("payment"))?;
+            let payment = PaymentRecord {
+                id: payment_id,
+                order_id,
+                buyer_id: buyer,
+                provider,
+                method,
+                status: PaymentStatus::Initiated,
+                amount: order.total,
+                currency: "SAR".into(),
+                checkout_id: Some(checkout.checkout_id),
+                provider_payment_id: None,
+                brand: None,
+                card_bin: None,
+                card_last4: None,
+                result_code: None,
+                result_description: None,
+                settled_order: false,
+                refunded: Halalas::ZERO,
+                next_poll_at: Some(new.first_poll_at),
+                polls: 0,
+                created_at: created,
+                updated_at: now,
+            };
             Ok(Started { payment, next: checkout.next, return_url })
         }
         Err(error) => {

@@ -34,6 +34,33 @@ pub struct PaymentRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+impl PaymentRecord {
+    /// The payment as [`record_answer`] leaves it, without reading it back.
+    pub fn answered(
+        self,
+        status: PaymentStatus,
+        answer: &ProviderPayment,
+        settled_order: bool,
+        next_poll_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> PaymentRecord {
+        let or = |new: &Option<String>, old: Option<String>| new.clone().or(old);
+        PaymentRecord {
+            status,
+            provider_payment_id: or(&answer.provider_payment_id, self.provider_payment_id),
+            brand: or(&answer.brand, self.brand),
+            card_bin: or(&answer.card_bin, self.card_bin),
+            card_last4: or(&answer.card_last4, self.card_last4),
+            result_code: Some(answer.result_code.clone()),
+            result_description: Some(answer.result_description.clone()),
+            settled_order,
+            next_poll_at,
+            updated_at: now,
+            ..self
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
