@@ -92,8 +92,6 @@ pub async fn start(
     match state.gateway.create_checkout(primary, &request).await {
         Ok((provider, checkout)) => {
             let now = state.now();
-            let mut tx = state.db.begin().await?;
-            store::set_checkout(&mut *tx, payment_id, provider, &checkout.checkout_id, now).await?;
             let entry = AuditEntry::change(
                 payment_id,
                 Some(PaymentStatus::Initiated.as_str()),
@@ -102,8 +100,7 @@ pub async fn start(
             )
             .request(request_id)
             .details(serde_json::json!({ "checkout_opened_by": provider, "fallback": provider != primary }));
-            audit::append(&mut *tx, &entry, now).await?;
-            tx.commit().await?;
+            store::set_checkout(&state.db, payment_id, provider, &checkout.checkout_id, &entry, now).await?;
             let payment = PaymentRecord {
                 id: payment_id,
                 order_id,

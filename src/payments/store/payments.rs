@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::payments::model::{Method, PaymentStatus, ProviderName};
 use crate::payments::providers::ProviderPayment;
+use crate::payments::store::audit::AuditEntry;
 use crate::platform::money::Halalas;
 
 /// A payment as stored.
@@ -164,21 +165,36 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewPayment, now: DateTime<Utc
     Ok(())
 }
 
-/// Records the checkout the provider opened (the fallback provider, when it was that one).
+/// Records the checkout the provider opened (the fallback provider, when it was that
+/// one) with its audit line, in one statement: one round trip, and atomic without a
+/// transaction around it.
 pub async fn set_checkout(
     db: impl PgExecutor<'_>,
     id: Uuid,
     provider: ProviderName,
     checkout_id: &str,
+    audit: &AuditEntry<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE payments SET provider = $2, checkout_id = $3, updated_at = $4 WHERE id = $1")
-        .bind(id)
-        .bind(provider.as_str())
-        .bind(checkout_id)
-        .bind(now)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "WITH opened AS (UPDATE payments SET provider = $2, checkout_id = $3, updated_at = $4 WHERE id = $1)
+         INSERT INTO payment_audit (occurred_at, payment_id, refund_id, from_status, to_status, actor,
+                                    provider_code, request_id, details)
+         VALUES ($4, $1, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id)
+    .bind(provider.as_str())
+    .bind(checkout_id)
+    .bind(now)
+    .bind(audit.refund_id)
+    .bind(audit.from_status)
+    .bind(audit.to_status)
+    .bind(audit.actor)
+    .bind(audit.provider_code)
+    .bind(audit.request_id)
+    .bind(&audit.details)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
