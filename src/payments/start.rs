@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::model::{Method, PaymentStatus, ProviderName};
-use super::providers::{CheckoutRequest, Customer, NextStep};
+use super::providers::{CheckoutRequest, Customer, NextStep, ProviderError};
 use super::store::audit::{self, AuditEntry};
 use super::store::payments::{self as store, NewPayment, PaymentRecord};
 use super::{PaymentError, PaymentsState};
@@ -89,7 +89,7 @@ pub async fn start(
         return_url: return_url.clone(),
         webhook_url: state.public_url(&format!("/api/v1/webhooks/{}", ProviderName::Tap.as_str())),
     };
-    match state.gateway.create_checkout(primary, &request).await {
+    let opened = match state.gateway.create_checkout(primary, &request).await {
         Ok((provider, checkout)) => {
             let now = state.now();
             let entry = AuditEntry::change(
@@ -100,7 +100,20 @@ pub async fn start(
             )
             .request(request_id)
             .details(serde_json::json!({ "checkout_opened_by": provider, "fallback": provider != primary }));
-            store::set_checkout(&state.db, payment_id, provider, &checkout.checkout_id, &entry, now).await?;
+            match store::set_checkout(&state.db, payment_id, provider, &checkout.checkout_id, &entry, now).await {
+                Ok(()) => Ok((provider, checkout, now)),
+                // A provider never gives one id twice; if it did, the payment cannot be told apart.
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ProviderError::Unreadable {
+                    provider: provider.as_str(),
+                    reason: "a checkout id it had given before".into(),
+                }),
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(error) => Err(error),
+    };
+    match opened {
+        Ok((provider, checkout, now)) => {
             let payment = PaymentRecord {
                 id: payment_id,
                 order_id,

@@ -371,6 +371,18 @@ async fn when_hyperpay_is_down_tap_takes_the_payment() {
     let charge: Value = serde_json::from_slice(&requests[0].body).unwrap();
     assert_eq!(charge["source"]["id"], "src_sa.mada", "Tap is asked for mada too");
     assert_eq!(charge["amount"], json!(230.0));
+
+    // HyperPay keeps failing: after five failures in a row its circuit opens and the
+    // payments go straight to Tap, without waiting on HyperPay.
+    app.tap.reset().await;
+    tap_opens_fresh_charges(&app.tap).await;
+    for _ in 0..6 {
+        let started = app.start_payment_ok(&buyer, &order_id, "card").await;
+        assert_eq!(started["provider"], "tap");
+    }
+    assert_eq!(received(&app.hyperpay, "POST", "/v1/checkouts").await, 5, "the circuit opened after five failures");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"payment_provider_fallbacks_total{from="hyperpay",to="tap"}"#), "{metrics}");
 }
 
 #[tokio::test]
@@ -669,4 +681,22 @@ async fn sandbox_decide(app: &ShopApp, started: &Value, decision: &str) {
     let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let decided = no_redirects.post(app.url(page_path)).form(&[("decision", decision)]).send().await.unwrap();
     assert_eq!(decided.status(), 303);
+}
+
+#[tokio::test]
+async fn a_provider_that_gives_a_checkout_id_twice_is_refused_with_a_502() {
+    let app = spawn_pay_app().await;
+    let (buyer, order) = ordered(&app, "twice").await;
+    let (order_id, number) = (id_of(&order, "id"), id_of(&order, "number"));
+    tap_opens_charges(&app.tap, &tap_charge("chg_SAME", "", &number, 230.0, "INITIATED")).await;
+    app.start_payment_ok(&buyer, &order_id, "tap").await;
+
+    let again = app.start_payment(&buyer, &order_id, "tap").await;
+
+    assert_eq!(again.status(), 502);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "PAYMENT_PROVIDER_ERROR");
+    let failed =
+        app.count_for("SELECT count(*) FROM payments WHERE order_id = $1 AND status = 'failed'", &order_id).await;
+    assert_eq!(failed, 1, "the second attempt is closed as failed");
 }

@@ -174,6 +174,22 @@ pub async fn tap_opens_charges(server: &MockServer, charge: &Value) {
         .await;
 }
 
+/// Tap opens a new charge (a new id) for every `POST /v2/charges`, as it does.
+pub async fn tap_opens_fresh_charges(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/v2/charges"))
+        .respond_with(|request: &wiremock::Request| {
+            let asked: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let id = format!("chg_{}", Uuid::new_v4().simple());
+            let order = asked["reference"]["order"].as_str().unwrap_or_default().to_string();
+            let payment = asked["reference"]["transaction"].as_str().unwrap_or_default().to_string();
+            let amount = asked["amount"].as_f64().unwrap_or_default();
+            ResponseTemplate::new(200).set_body_json(tap_charge(&id, &payment, &order, amount, "INITIATED"))
+        })
+        .mount(server)
+        .await;
+}
+
 /// Tap's retrieval of `charge` answers it.
 pub async fn tap_retrieves(server: &MockServer, charge: &Value) {
     let id = charge["id"].as_str().unwrap();
