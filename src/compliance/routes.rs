@@ -89,13 +89,33 @@ pub struct FlagsQuery {
     #[serde(default = "crate::platform::pagination::default_limit")]
     #[validate(range(min = 1, max = MAX_LIMIT, message = "must be between 1 and 100"))]
     pub limit: u32,
-    /// `open` (the default), `cleared`, `reported` or `all`.
-    #[serde(default = "open")]
-    pub status: String,
+    /// Which flags; `open` by default.
+    #[serde(default)]
+    #[param(value_type = Option<FlagFilter>)]
+    pub status: FlagFilter,
 }
 
-fn open() -> String {
-    "open".into()
+/// The flags a listing shows.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FlagFilter {
+    #[default]
+    Open,
+    Cleared,
+    Reported,
+    All,
+}
+
+impl FlagFilter {
+    /// The stored status it keeps, `None` for all.
+    fn status(self) -> Option<&'static str> {
+        match self {
+            FlagFilter::Open => Some("open"),
+            FlagFilter::Cleared => Some("cleared"),
+            FlagFilter::Reported => Some("reported"),
+            FlagFilter::All => None,
+        }
+    }
 }
 
 /// The review queue, oldest flag first.
@@ -117,20 +137,10 @@ pub async fn list_flags(
     _admin: AdminUser,
     AppQuery(query): AppQuery<FlagsQuery>,
 ) -> Result<Json<Paginated<FlagView>>, AppError> {
-    let status = match query.status.as_str() {
-        "all" => None,
-        "open" | "cleared" | "reported" => Some(query.status.as_str()),
-        _ => {
-            return Err(ComplianceError::Invalid(vec![crate::http::error::FieldError::new(
-                "status",
-                "must be open, cleared, reported or all",
-            )])
-            .into());
-        }
-    };
     let page = PageParams { page: query.page, limit: query.limit };
-    let (flags, total) =
-        store::list(&db.0, status, i64::from(page.limit), page.offset()).await.map_err(ComplianceError::from)?;
+    let (flags, total) = store::list(&db.0, query.status.status(), i64::from(page.limit), page.offset())
+        .await
+        .map_err(ComplianceError::from)?;
     let meta = PageMeta::new(page, u64::try_from(total).unwrap_or(0));
     Ok(Json(Paginated { data: flags.into_iter().map(FlagView::from).collect(), meta }))
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::hyperpay_status::{HyperPayPayment, UnreadablePayment, parse_status};
 use super::{
     Checkout, CheckoutRequest, NextStep, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund,
-    RefundRequest, RefundState, endpoint,
+    RefundRequest, RefundState, endpoint, urlencode,
 };
 use crate::payments::model::{Method, ProviderName};
 use crate::payments::result_codes::{Outcome, classify};
@@ -212,11 +212,6 @@ impl PaymentProvider for HyperPay {
     }
 }
 
-/// A provider's id as one path segment, whatever it holds.
-pub(super) fn urlencode(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,10 +240,5 @@ mod tests {
         assert_eq!(refund_state("000.100.110"), RefundState::Refunded);
         assert_eq!(refund_state("000.200.000"), RefundState::Pending);
         assert_eq!(refund_state("700.400.200"), RefundState::Failed);
-    }
-
-    #[test]
-    fn ids_stay_one_path_segment() {
-        assert_eq!(urlencode("8ac7a4a1/../x"), "8ac7a4a1%2F..%2Fx");
     }
 }

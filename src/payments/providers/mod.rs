@@ -200,9 +200,19 @@ pub fn endpoint(base_url: &str, path: &str) -> String {
     format!("{}/{}", base_url.trim_end_matches('/'), path.trim_start_matches('/'))
 }
 
+/// A provider's id as one path segment, whatever it holds.
+pub fn urlencode(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_stay_one_path_segment() {
+        assert_eq!(urlencode("8ac7a4a1/../x"), "8ac7a4a1%2F..%2Fx");
+    }
 
     #[test]
     fn names_split_into_given_name_and_surname() {

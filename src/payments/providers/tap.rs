@@ -8,11 +8,10 @@ use rust_decimal::prelude::ToPrimitive;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use super::hyperpay::urlencode;
 use super::tap_signature::two_decimals;
 use super::{
     Checkout, CheckoutRequest, NextStep, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund,
-    RefundRequest, RefundState, endpoint,
+    RefundRequest, RefundState, endpoint, urlencode,
 };
 use crate::payments::model::{Method, ProviderName};
 use crate::payments::result_codes::Outcome;

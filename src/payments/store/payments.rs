@@ -349,11 +349,12 @@ pub async fn claim_due(
 /// Payments that paid an order since cancelled, with money left to give back and no
 /// automatic refund asked yet.
 pub async fn owed_for_cancelled_orders(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<PaymentRecord>> {
+    // Driven from the orders (`orders_cancelled_after_payment`), never from all payments.
     let query = with_columns!(
         "SELECT",
         "FROM payments p
-          WHERE p.settled_order AND p.status IN ('paid', 'partially_refunded')
-            AND EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id AND o.status = 'cancelled')
+          WHERE p.order_id IN (SELECT o.id FROM orders o WHERE o.status = 'cancelled' AND o.paid_at IS NOT NULL)
+            AND p.settled_order AND p.status IN ('paid', 'partially_refunded')
             AND NOT EXISTS (SELECT 1 FROM payment_refunds r
                              WHERE r.payment_id = p.id AND r.requested_by->>'reason' = 'order_cancelled')
           ORDER BY p.updated_at LIMIT $1"
