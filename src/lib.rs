@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod cli;
 pub mod compliance;
 pub mod http;
+pub mod notify;
 pub mod orders;
 pub mod payments;
 pub mod platform;

@@ -24,11 +24,16 @@ use crate::auth::AuthState;
 use crate::auth::keys::Keys;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::http::rate_limit::RateLimits;
+use crate::notify::Notifier;
 use crate::orders::OrdersState;
 use crate::payments::PaymentsState;
 use crate::platform::client::TrustedProxies;
 use crate::platform::config::Settings;
 use crate::platform::db::{self, PrimaryDb, ReadDb};
+use crate::platform::events::EventBus;
+use crate::platform::events::relay::Relay;
+use crate::platform::jobs::Handlers;
+use crate::platform::jobs::worker::{Wakeup, Worker};
 use crate::platform::rate_limit::{RateLimiter, VerifiedKeys};
 use crate::platform::redis::SharedStore;
 use crate::search::generations::IndexRoot;
@@ -49,6 +54,11 @@ pub struct AppState {
     pub auth: AuthState,
     pub orders: OrdersState,
     pub payments: PaymentsState,
+    pub notifier: Notifier,
+    /// This process's end of the event bus the replicas share.
+    pub events: EventBus,
+    /// Wakes this process's job worker.
+    pub jobs_wakeup: Wakeup,
     pub proxies: TrustedProxies,
     pub verified_keys: VerifiedKeys,
     pub rate_limits: RateLimits,
@@ -75,13 +85,23 @@ impl AppState {
         let search = SearchService::open(IndexRoot::new(&settings.search.index_dir), limits)?;
         let shared = redis.clone().map(|connection| SharedStore::new(connection, &settings.redis.key_prefix));
         let limiter = RateLimiter::new(shared.clone(), settings.rate_limit.clone());
-        let auth = AuthState::new(&settings, keys, shared, limiter.clone());
+        let mut auth = AuthState::new(&settings, keys, shared, limiter.clone());
         let proxies = TrustedProxies(settings.http.trusted_proxies.clone().into());
         let verified_keys = VerifiedKeys::default();
         let rate_limits = RateLimits { limiter, proxies: proxies.clone(), verified_keys: verified_keys.clone() };
         let settings = Arc::new(settings);
         let orders = OrdersState::new(primary.clone(), settings.clone(), auth.keys.clone());
         let payments = PaymentsState::new(primary.clone(), settings.clone(), orders.clone())?;
+        let notifier = Notifier::new(&settings, orders.clone())?;
+        auth.sms = notifier.code_sender();
+        let events = match (&redis, &settings.redis.url) {
+            (Some(connection), Some(url)) => EventBus::shared(
+                connection.clone(),
+                url.expose_secret(),
+                format!("{}events", settings.redis.key_prefix),
+            )?,
+            _ => EventBus::local(),
+        };
         Ok(AppState {
             settings,
             db: PrimaryDb(primary),
@@ -93,6 +113,9 @@ impl AppState {
             auth,
             orders,
             payments,
+            notifier,
+            events,
+            jobs_wakeup: Wakeup::default(),
             proxies,
             verified_keys,
             rate_limits,
@@ -177,6 +200,7 @@ impl Application {
         // Started here rather than in `build`, so a test can replace the clock first.
         let _expiry = BackgroundTask(tokio::spawn(crate::orders::expiry::run(state.orders.clone())));
         let _payments = BackgroundTask(tokio::spawn(crate::payments::poller::run(state.payments.clone())));
+        let (_background, stop_worker, worker) = Background::of(&state).start();
         let http = &state.settings.http;
         let options = serve::ServeOptions {
             max_connections: serve::connection_cap(http.max_connections),
@@ -199,6 +223,9 @@ impl Application {
             let _ = stop.send(true);
         };
         let ((), (), metrics_served) = tokio::join!(signal, main_server, metrics_server);
+        // Jobs running now finish, or go back to the queue for another worker.
+        let _ = stop_worker.send(true);
+        let _ = worker.await;
         // Stopping the indexer releases the index's writer lock; the watermark of its
         // last commit is where the next start resumes.
         indexer.0.abort();
@@ -207,6 +234,85 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// What the relay and the job worker of a process need: a part of [`AppState`], or
+/// all a `cargoparts worker` process connects to.
+#[derive(Clone)]
+struct Background {
+    db: sqlx::PgPool,
+    settings: Arc<Settings>,
+    notifier: Notifier,
+    events: EventBus,
+    wakeup: Wakeup,
+}
+
+impl Background {
+    fn of(state: &AppState) -> Background {
+        Background {
+            db: state.db.0.clone(),
+            settings: state.settings.clone(),
+            notifier: state.notifier.clone(),
+            events: state.events.clone(),
+            wakeup: state.jobs_wakeup.clone(),
+        }
+    }
+
+    /// Connects what a worker process needs: PostgreSQL, Redis for the event bus, the
+    /// keys that open sealed phones.
+    async fn connect(settings: Settings) -> anyhow::Result<Background> {
+        let keys = Arc::new(Keys::for_environment(&settings.auth, settings.env)?);
+        settings.check_production()?;
+        let db = db::prepare(&settings.database).await?;
+        let events = match &settings.redis.url {
+            Some(url) => EventBus::shared(
+                connect_redis(url.expose_secret()).await?,
+                url.expose_secret(),
+                format!("{}events", settings.redis.key_prefix),
+            )?,
+            None => EventBus::local(),
+        };
+        let settings = Arc::new(settings);
+        let orders = OrdersState::new(db.clone(), settings.clone(), keys);
+        let notifier = Notifier::new(&settings, orders)?;
+        Ok(Background { db, settings, notifier, events, wakeup: Wakeup::default() })
+    }
+
+    /// The relay: its events go to the notifications' subscriber.
+    fn relay(&self) -> Relay {
+        let subscribers = vec![self.notifier.subscriber()];
+        Relay::new(self.db.clone(), self.events.clone(), subscribers, self.settings.events.clone(), self.wakeup.clone())
+    }
+
+    /// The job worker, with every module's handlers; none when `jobs.concurrency` is 0.
+    fn worker(&self) -> Worker {
+        let mut handlers = Handlers::default();
+        if self.settings.jobs.concurrency > 0 {
+            self.notifier.register(&mut handlers);
+        }
+        Worker::new(self.db.clone(), handlers, self.settings.jobs.clone(), self.wakeup.clone())
+    }
+
+    /// Starts the bus listener, the relay and the worker; stop the worker through the
+    /// returned sender and await its handle.
+    fn start(&self) -> (Vec<BackgroundTask>, tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+        let bus = BackgroundTask(tokio::spawn(self.events.clone().listen()));
+        let relay = BackgroundTask(tokio::spawn(self.relay().run()));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(self.worker().run(stopped));
+        (vec![bus, relay], stop, worker)
+    }
+}
+
+/// `cargoparts worker`: the relay and a job worker, without HTTP or a search index,
+/// until SIGINT or SIGTERM; running jobs finish or go back to the queue.
+pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
+    let background = Background::connect(settings).await?;
+    let (_tasks, stop, worker) = background.start();
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    worker.await?;
+    Ok(())
 }
 
 /// Connections the metrics listener serves at once: it has a handful of scrapers.

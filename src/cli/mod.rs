@@ -19,6 +19,7 @@ use crate::catalog::import::{self, ImportReport, RawLine};
 use crate::catalog::{api_keys, sellers, store};
 use crate::platform::config::Settings;
 use crate::platform::db;
+use crate::platform::jobs::{self, JobStatus};
 use crate::search::generations::IndexRoot;
 use crate::search::reindex::{ReindexPhase, ReindexProgress, reindex};
 use crate::search::verify::verify;
@@ -80,6 +81,28 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Run the event relay and a job worker without the HTTP API, for deployments that
+    /// keep them apart (set `jobs.concurrency = 0` on the API replicas then).
+    Worker,
+    /// Inspect and retry background jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// The newest jobs, with their state, attempts and last error.
+    List {
+        /// Only jobs in this state.
+        #[arg(long, value_enum)]
+        status: Option<JobStatus>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Queue a dead job again, its attempts reset.
+    Retry { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +146,37 @@ pub enum SellerCommand {
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { demo } => serve(settings, demo).await,
+        Command::Worker => crate::app::run_worker(settings).await,
+        Command::Jobs { command } => {
+            let pool = db::prepare(&settings.database).await?;
+            match command {
+                JobsCommand::List { status, limit } => {
+                    let stats = jobs::stats(&pool).await?;
+                    println!(
+                        "queued {} · running {} · dead {} · oldest due job waiting {:.0} s",
+                        stats.queued, stats.running, stats.dead, stats.oldest_due_secs
+                    );
+                    for job in jobs::list(&pool, status, limit.clamp(1, 1000)).await? {
+                        println!(
+                            "{:>8}  {:<20} {:<9} attempt {}/{}  created {}  {}",
+                            job.id,
+                            job.kind,
+                            job.status,
+                            job.attempts,
+                            job.max_attempts,
+                            job.created_at.format("%Y-%m-%d %H:%M:%S"),
+                            job.last_error.as_deref().unwrap_or("")
+                        );
+                    }
+                    Ok(())
+                }
+                JobsCommand::Retry { id } => {
+                    anyhow::ensure!(jobs::retry(&pool, id).await?, "job {id} is not in the dead letters");
+                    println!("job {id} is queued again");
+                    Ok(())
+                }
+            }
+        }
         Command::Migrate => {
             db::prepare(&settings.database).await?;
             println!("database is up to date");

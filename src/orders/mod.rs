@@ -6,6 +6,7 @@
 //! orders through this face: [`lifecycle::mark_paid`] is what a confirmed payment calls.
 
 pub mod checkout;
+pub mod contact;
 pub mod error;
 pub mod expiry;
 pub mod fulfilment;

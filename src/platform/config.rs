@@ -31,6 +31,9 @@ pub struct Settings {
     pub orders: OrderSettings,
     pub marketplace: MarketplaceSettings,
     pub payments: PaymentSettings,
+    pub jobs: JobSettings,
+    pub events: EventSettings,
+    pub notify: NotifySettings,
 }
 
 /// What an instance is for.
@@ -126,6 +129,79 @@ impl PaymentSettings {
     pub fn sandbox_enabled(&self, env: Environment) -> bool {
         self.sandbox.unwrap_or(!env.is_production())
     }
+}
+
+/// The background job queue and this process's worker.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobSettings {
+    /// Jobs this process runs at once; 0 runs none (the API replicas of a deployment
+    /// with separate `cargoparts worker` processes).
+    pub concurrency: usize,
+    /// How often an idle worker looks for due jobs.
+    pub poll_interval_ms: u64,
+    /// How long a claim holds without renewal: a job whose worker died runs again this
+    /// long after its last renewal.
+    pub lease_secs: u64,
+    /// Attempts before a job goes to the dead letters.
+    pub max_attempts: u32,
+    /// The first retry's wait; each further one doubles it.
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    /// Finished jobs kept for operators, newest first.
+    pub keep_succeeded: u32,
+    pub keep_dead: u32,
+    /// How often the queue's gauges are read and finished jobs pruned.
+    pub housekeeping_interval_secs: u64,
+    /// How long shutdown waits for running jobs before giving them back.
+    pub shutdown_grace_secs: u64,
+}
+
+/// The relay of domain events.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventSettings {
+    /// How often the relay looks for new events.
+    pub relay_interval_ms: u64,
+    /// Events relayed per transaction at most.
+    pub relay_batch: i64,
+    /// How long relayed events are kept in the outbox for audit and replay.
+    pub retention_days: u32,
+}
+
+/// Where text messages and emails go. Without a provider, development notes in the
+/// log that a message was due; production refuses to start.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotifySettings {
+    #[serde(default)]
+    pub unifonic: Option<UnifonicSettings>,
+    #[serde(default)]
+    pub sendgrid: Option<SendGridSettings>,
+    /// How long a provider may take to answer.
+    pub timeout_ms: u64,
+}
+
+/// Unifonic's SMS API.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnifonicSettings {
+    pub base_url: String,
+    /// The application's credential, sent as `AppSid`.
+    pub app_sid: SecretString,
+    /// The registered sender name recipients see.
+    pub sender_id: String,
+}
+
+/// SendGrid's v3 mail API.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SendGridSettings {
+    pub base_url: String,
+    pub api_key: SecretString,
+    /// The sender's address.
+    pub from: String,
+    #[serde(default = "default_from_name")]
+    pub from_name: String,
+}
+
+fn default_from_name() -> String {
+    "CargoParts كارقو بارتس".into()
 }
 
 /// The VAT number of the built-in settings: valid in form, registered to nobody.
@@ -363,6 +439,26 @@ poll_interval_secs = 5
 poll_initial_delay_secs = 20
 poll_max_delay_secs = 300
 
+[jobs]
+concurrency = 4
+poll_interval_ms = 1000
+lease_secs = 60
+max_attempts = 8
+backoff_base_ms = 2000
+backoff_max_secs = 900
+keep_succeeded = 100
+keep_dead = 500
+housekeeping_interval_secs = 30
+shutdown_grace_secs = 20
+
+[notify]
+timeout_ms = 10000
+
+[events]
+relay_interval_ms = 250
+relay_batch = 500
+retention_days = 365
+
 [rate_limit]
 auth = { limit = 5, window_secs = 900 }
 public = { limit = 1200, window_secs = 60 }
@@ -450,6 +546,7 @@ impl Settings {
             "marketplace.vat_number must be 15 digits, beginning and ending with 3"
         );
         self.check_payments()?;
+        self.check_jobs_and_notify()?;
         if let Some(token) = &self.metrics.token {
             anyhow::ensure!(token.expose_secret().len() >= 16, "metrics.token must be at least 16 characters");
         }
@@ -483,6 +580,14 @@ impl Settings {
                 self.payments.public_url.starts_with("https://"),
                 "production needs CARGOPARTS__PAYMENTS__PUBLIC_URL with https://"
             );
+            anyhow::ensure!(
+                self.notify.unifonic.is_some(),
+                "production sends text messages: configure CARGOPARTS__NOTIFY__UNIFONIC__{{BASE_URL,APP_SID,SENDER_ID}}"
+            );
+            anyhow::ensure!(
+                self.notify.sendgrid.is_some(),
+                "production sends email: configure CARGOPARTS__NOTIFY__SENDGRID__{{BASE_URL,API_KEY,FROM}}"
+            );
         }
         Ok(())
     }
@@ -515,6 +620,29 @@ impl Settings {
         }
         if let Some(tap) = &payments.tap {
             url::Url::parse(&tap.base_url).context("payments.tap.base_url is not a URL")?;
+        }
+        Ok(())
+    }
+
+    fn check_jobs_and_notify(&self) -> anyhow::Result<()> {
+        let jobs = &self.jobs;
+        anyhow::ensure!(jobs.poll_interval_ms > 0, "jobs.poll_interval_ms must be positive");
+        anyhow::ensure!(jobs.lease_secs > 0, "jobs.lease_secs must be positive");
+        anyhow::ensure!(jobs.max_attempts > 0, "jobs.max_attempts must be positive");
+        anyhow::ensure!(jobs.housekeeping_interval_secs > 0, "jobs.housekeeping_interval_secs must be positive");
+        anyhow::ensure!(self.events.relay_interval_ms > 0, "events.relay_interval_ms must be positive");
+        anyhow::ensure!(self.events.relay_batch > 0, "events.relay_batch must be positive");
+        anyhow::ensure!(self.notify.timeout_ms > 0, "notify.timeout_ms must be positive");
+        if let Some(unifonic) = &self.notify.unifonic {
+            url::Url::parse(&unifonic.base_url).context("notify.unifonic.base_url is not a URL")?;
+            anyhow::ensure!(!unifonic.sender_id.trim().is_empty(), "notify.unifonic.sender_id must not be empty");
+        }
+        if let Some(sendgrid) = &self.notify.sendgrid {
+            url::Url::parse(&sendgrid.base_url).context("notify.sendgrid.base_url is not a URL")?;
+            anyhow::ensure!(
+                validator::ValidateEmail::validate_email(&sendgrid.from),
+                "notify.sendgrid.from must be an email address"
+            );
         }
         Ok(())
     }
@@ -576,6 +704,14 @@ mod tests {
         [payments.tap]
         base_url = "https://api.tap.company/v2/"
         secret_key = "sk_live_0123456789"
+        [notify.unifonic]
+        base_url = "https://el.cloud.unifonic.com/"
+        app_sid = "app-sid-0123456789"
+        sender_id = "CargoParts"
+        [notify.sendgrid]
+        base_url = "https://api.sendgrid.com/"
+        api_key = "SG.0123456789"
+        from = "orders@cargoparts.example"
     "#;
 
     #[test]
@@ -599,9 +735,19 @@ mod tests {
         let mut without_providers = configured.clone();
         (without_providers.payments.hyperpay, without_providers.payments.tap) = (None, None);
         assert!(without_providers.check_production().is_err());
-        let mut plain_http = configured;
+        let mut plain_http = configured.clone();
         plain_http.payments.public_url = "http://cargoparts.example".into();
         assert!(plain_http.check_production().is_err());
+
+        assert!(!format!("{configured:?}").contains("app-sid-0123456789"), "the SMS credential stays out too");
+        let mut without_sms = configured.clone();
+        without_sms.notify.unifonic = None;
+        let refused = without_sms.check_production().unwrap_err().to_string();
+        assert!(refused.contains("CARGOPARTS__NOTIFY__UNIFONIC__"), "{refused}");
+        let mut without_email = configured.clone();
+        without_email.notify.sendgrid = None;
+        assert!(without_email.check_production().unwrap_err().to_string().contains("SENDGRID"));
+        assert!(from_file(&PROVIDERS.replace("orders@cargoparts.example", "not an address"), &[]).is_err());
 
         let short_key = PROVIDERS.replace("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "abc");
         assert!(from_file(&short_key, &[]).is_err(), "a webhook key must be 64 hex characters");

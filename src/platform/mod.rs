@@ -1,7 +1,7 @@
 //! What every module may use and none owns: configuration, database pools, Redis,
 //! the clock, the client address, rate limiting, security headers, the audit log,
 //! encryption at rest, phone numbers, money, pagination, idempotency keys, the event
-//! outbox and telemetry.
+//! outbox and its relay, background jobs, calls to outside services and telemetry.
 //!
 //! Nothing here knows about HTTP responses or any domain module.
 
@@ -15,7 +15,9 @@ pub mod events;
 pub mod headers;
 pub mod hijri;
 pub mod idempotency;
+pub mod jobs;
 pub mod money;
+pub mod outbound;
 pub mod pagination;
 pub mod phone;
 pub mod rate_limit;

@@ -93,6 +93,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// `http://127.0.0.1:port` of the metrics listener, when `metrics.bind` is set.
     pub metrics_address: Option<String>,
+    /// The app's end of the event bus replicas share.
+    pub events: cargoparts::platform::events::EventBus,
     /// False for a replica, which shares the database of the app it was started from.
     owns_database: bool,
 }
@@ -147,9 +149,10 @@ async fn start_app(
     let address = format!("http://127.0.0.1:{}", application.port());
     let metrics_address = application.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
     let db = application.state().db.0.clone();
+    let events = application.state().events.clone();
     tokio::spawn(application.run_until(std::future::pending()));
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
-    TestApp { address, _index_dir: index_dir, db, db_name, client, metrics_address, owns_database }
+    TestApp { address, _index_dir: index_dir, db, db_name, client, metrics_address, events, owns_database }
 }
 
 impl TestApp {

@@ -18,6 +18,7 @@ mod index_crash;
 mod index_lifecycle;
 mod inventory_sync;
 mod log_capture;
+mod notify;
 mod orders;
 mod orders_support;
 mod payments;

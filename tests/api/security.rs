@@ -27,6 +27,17 @@ fn production(settings: &mut cargoparts::platform::config::Settings) {
         base_url: "https://tap.invalid/".into(),
         secret_key: SecretString::from("sk_live_not_a_real_key"),
     });
+    settings.notify.unifonic = Some(cargoparts::platform::config::UnifonicSettings {
+        base_url: "https://unifonic.invalid/".into(),
+        app_sid: SecretString::from("not-a-real-app-sid"),
+        sender_id: "CargoParts".into(),
+    });
+    settings.notify.sendgrid = Some(cargoparts::platform::config::SendGridSettings {
+        base_url: "https://sendgrid.invalid/".into(),
+        api_key: SecretString::from("SG.not-a-real-key"),
+        from: "orders@cargoparts.example".into(),
+        from_name: "CargoParts".into(),
+    });
 }
 
 #[tokio::test]

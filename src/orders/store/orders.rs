@@ -624,3 +624,26 @@ pub async fn of_seller(
     orders.clear();
     Ok((page_rows, total as u64))
 }
+
+/// What a message about an order needs of it and its buyer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactRow {
+    pub number: String,
+    pub buyer_id: Uuid,
+    pub total_halalas: i64,
+    pub phone_sealed: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub locale: String,
+}
+
+pub async fn contact(db: &sqlx::PgPool, order_id: Uuid) -> sqlx::Result<Option<ContactRow>> {
+    sqlx::query_as(
+        "SELECT o.number, o.buyer_id, o.total_halalas, o.shipping_phone AS phone_sealed, u.name, u.email, u.locale
+           FROM orders o JOIN users u ON u.id = o.buyer_id
+          WHERE o.id = $1",
+    )
+    .bind(order_id)
+    .fetch_optional(db)
+    .await
+}

@@ -8,14 +8,13 @@ pub mod sandbox;
 pub mod tap;
 pub mod tap_signature;
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::model::{Method, ProviderName};
 use super::result_codes::Outcome;
 use crate::platform::money::Halalas;
+pub use crate::platform::outbound::{endpoint, http_client};
 
 /// What a payment provider does for us. Every answer about money is the provider's
 /// own, asked for: nothing a shopper's browser or a notification says is taken on trust.
@@ -182,24 +181,6 @@ impl ProviderError {
     }
 }
 
-/// The HTTP client every provider shares: rustls with the ring provider (no OpenSSL),
-/// and a timeout on every request so a slow provider never holds a shopper forever.
-pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    // reqwest is built without a crypto provider of its own; the process gets one,
-    // once, the same ring that sqlx's TLS uses. Err means one is installed already.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Ok(reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .user_agent(concat!("cargoparts/", env!("CARGO_PKG_VERSION")))
-        .build()?)
-}
-
-/// A URL under a provider's base URL, whether or not the base ends with `/`.
-pub fn endpoint(base_url: &str, path: &str) -> String {
-    format!("{}/{}", base_url.trim_end_matches('/'), path.trim_start_matches('/'))
-}
-
 /// A provider's id as one path segment, whatever it holds.
 pub fn urlencode(segment: &str) -> String {
     url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
@@ -219,12 +200,6 @@ mod tests {
         assert_eq!(Customer::split_name("Noura Al-Qahtani"), ("Noura".into(), "Al-Qahtani".into()));
         assert_eq!(Customer::split_name(" نورة بنت محمد القحطاني "), ("نورة بنت محمد".into(), "القحطاني".into()));
         assert_eq!(Customer::split_name("Noura"), ("Noura".into(), "Noura".into()));
-    }
-
-    #[test]
-    fn endpoints_join_whatever_the_slashes() {
-        assert_eq!(endpoint("https://eu-test.oppwa.com/", "/v1/checkouts"), "https://eu-test.oppwa.com/v1/checkouts");
-        assert_eq!(endpoint("https://api.tap.company/v2", "charges"), "https://api.tap.company/v2/charges");
     }
 
     #[test]

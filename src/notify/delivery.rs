@@ -1,0 +1,64 @@
+//! Handing one message to its provider, with the log written before and after.
+
+use super::Notifier;
+use super::providers::{Email, SendFailure};
+use super::store::{self, Attempt, Channel};
+use crate::platform::jobs::JobFailure;
+use crate::platform::phone::Phone;
+
+/// Why a message did not go out.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Provider(#[from] SendFailure),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<DeliveryError> for JobFailure {
+    fn from(error: DeliveryError) -> JobFailure {
+        match error {
+            DeliveryError::Provider(SendFailure::Unavailable(reason)) => JobFailure::Retry(reason),
+            DeliveryError::Provider(SendFailure::Refused(reason)) => JobFailure::Permanent(reason),
+            DeliveryError::Database(error) => JobFailure::Retry(format!("database: {error}")),
+        }
+    }
+}
+
+impl Notifier {
+    /// Sends `text` to `to`, logged as `attempt` says.
+    pub(super) async fn send_sms(&self, attempt: &Attempt<'_>, to: &Phone, text: &str) -> Result<(), DeliveryError> {
+        let db = &self.orders.db;
+        let id = store::begin(db, Channel::Sms, attempt).await?;
+        match self.sms.send(to, text).await {
+            Ok(receipt) => {
+                metrics::counter!("notifications_sent_total", "channel" => "sms").increment(1);
+                store::sms_sent(db, id, &receipt, self.sms.delivers(), self.orders.now()).await?;
+                Ok(())
+            }
+            Err(failure) => {
+                metrics::counter!("notifications_failed_total", "channel" => "sms").increment(1);
+                store::failed(db, Channel::Sms, id, &failure.to_string(), self.orders.now()).await?;
+                Err(failure.into())
+            }
+        }
+    }
+
+    /// Sends `email`, logged as `attempt` says.
+    pub(super) async fn send_email(&self, attempt: &Attempt<'_>, email: &Email) -> Result<(), DeliveryError> {
+        let db = &self.orders.db;
+        let id = store::begin(db, Channel::Email, attempt).await?;
+        match self.email.send(email).await {
+            Ok(message_id) => {
+                metrics::counter!("notifications_sent_total", "channel" => "email").increment(1);
+                store::email_sent(db, id, message_id.as_deref(), self.email.delivers(), self.orders.now()).await?;
+                Ok(())
+            }
+            Err(failure) => {
+                metrics::counter!("notifications_failed_total", "channel" => "email").increment(1);
+                store::failed(db, Channel::Email, id, &failure.to_string(), self.orders.now()).await?;
+                Err(failure.into())
+            }
+        }
+    }
+}

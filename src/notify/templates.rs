@@ -1,0 +1,213 @@
+//! What the messages say, in Arabic (the default) and English.
+//!
+//! Text messages are short and plain. Emails carry a plain-text part and an HTML part
+//! laid out with tables and inline styles (what mail clients render alike), right to
+//! left in Arabic. maud escapes everything interpolated: a seller's name or a carrier
+//! cannot inject markup.
+
+use maud::{DOCTYPE, Markup, html};
+
+/// The language of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    Arabic,
+    English,
+}
+
+impl Locale {
+    /// The account's choice as stored; Arabic unless it says English.
+    pub fn of(code: &str) -> Locale {
+        if code.eq_ignore_ascii_case("en") { Locale::English } else { Locale::Arabic }
+    }
+}
+
+/// A message about an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderMessage {
+    /// Paid: the order is confirmed.
+    Confirmed {
+        number: String,
+        total_sar: String,
+    },
+    Shipped {
+        number: String,
+        seller: String,
+        carrier: String,
+        tracking_number: String,
+    },
+    Delivered {
+        number: String,
+        seller: String,
+    },
+}
+
+impl OrderMessage {
+    /// The template's name in logs and dedupe keys.
+    pub fn purpose(&self) -> &'static str {
+        match self {
+            OrderMessage::Confirmed { .. } => "order_confirmed",
+            OrderMessage::Shipped { .. } => "order_shipped",
+            OrderMessage::Delivered { .. } => "order_delivered",
+        }
+    }
+
+    pub fn sms(&self, locale: Locale) -> String {
+        match (self, locale) {
+            (OrderMessage::Confirmed { number, total_sar }, Locale::Arabic) => {
+                format!("كارقو بارتس: تم تأكيد طلبك {number} بمبلغ {total_sar} ريال شامل الضريبة. شكراً لك.")
+            }
+            (OrderMessage::Confirmed { number, total_sar }, Locale::English) => {
+                format!("CargoParts: your order {number} is confirmed, SAR {total_sar} incl. VAT. Thank you.")
+            }
+            (OrderMessage::Shipped { number, seller, carrier, tracking_number }, Locale::Arabic) => {
+                format!("كارقو بارتس: شُحن طلبك {number} من {seller} عبر {carrier}، رقم التتبع {tracking_number}.")
+            }
+            (OrderMessage::Shipped { number, seller, carrier, tracking_number }, Locale::English) => {
+                format!(
+                    "CargoParts: your order {number} from {seller} has shipped with {carrier}, tracking number {tracking_number}."
+                )
+            }
+            (OrderMessage::Delivered { number, seller }, Locale::Arabic) => {
+                format!("كارقو بارتس: تم تسليم طلبك {number} من {seller}. نتمنى لك قيادة آمنة.")
+            }
+            (OrderMessage::Delivered { number, seller }, Locale::English) => {
+                format!("CargoParts: your order {number} from {seller} has been delivered. Drive safe.")
+            }
+        }
+    }
+
+    pub fn subject(&self, locale: Locale) -> String {
+        match (self, locale) {
+            (OrderMessage::Confirmed { number, .. }, Locale::Arabic) => format!("تأكيد طلبك {number} | كارقو بارتس"),
+            (OrderMessage::Confirmed { number, .. }, Locale::English) => {
+                format!("Your order {number} is confirmed | CargoParts")
+            }
+            (OrderMessage::Shipped { number, .. }, Locale::Arabic) => format!("شُحن طلبك {number} | كارقو بارتس"),
+            (OrderMessage::Shipped { number, .. }, Locale::English) => {
+                format!("Your order {number} has shipped | CargoParts")
+            }
+            (OrderMessage::Delivered { number, .. }, Locale::Arabic) => format!("تم تسليم طلبك {number} | كارقو بارتس"),
+            (OrderMessage::Delivered { number, .. }, Locale::English) => {
+                format!("Your order {number} was delivered | CargoParts")
+            }
+        }
+    }
+
+    /// The email's plain-text part: the text message with a greeting and a footer.
+    pub fn email_text(&self, locale: Locale, name: &str, has_invoices: bool) -> String {
+        let (greeting, invoices, footer) = match locale {
+            Locale::Arabic => {
+                (format!("مرحباً {name}،"), "فواتيرك الضريبية المبسطة مرفقة بهذه الرسالة.", "فريق كارقو بارتس")
+            }
+            Locale::English => {
+                (format!("Hello {name},"), "Your simplified tax invoices are attached.", "The CargoParts team")
+            }
+        };
+        let invoices = if has_invoices { format!("\n\n{invoices}") } else { String::new() };
+        format!("{greeting}\n\n{}{invoices}\n\n{footer}\n", self.sms(locale))
+    }
+
+    /// The email's HTML part.
+    pub fn email_html(&self, locale: Locale, name: &str, has_invoices: bool) -> String {
+        let (lang, dir, align) = match locale {
+            Locale::Arabic => ("ar", "rtl", "right"),
+            Locale::English => ("en", "ltr", "left"),
+        };
+        let (greeting, invoices, footer) = match locale {
+            Locale::Arabic => {
+                (format!("مرحباً {name}،"), "فواتيرك الضريبية المبسطة مرفقة بهذه الرسالة.", "فريق كارقو بارتس")
+            }
+            Locale::English => {
+                (format!("Hello {name},"), "Your simplified tax invoices are attached.", "The CargoParts team")
+            }
+        };
+        let font = "font-family: Tahoma, Arial, sans-serif; font-size: 16px; line-height: 1.6; color: #1a1a1a;";
+        let page: Markup = html! {
+            (DOCTYPE)
+            html lang=(lang) dir=(dir) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.subject(locale)) }
+                }
+                body style="margin: 0; padding: 0; background: #f4f4f4;" {
+                    table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background: #f4f4f4;" {
+                        tr { td align="center" style="padding: 24px 12px;" {
+                            table role="presentation" width="100%" cellpadding="0" cellspacing="0"
+                                style={ "max-width: 560px; background: #ffffff; border-radius: 8px; " (font) } {
+                                tr { td dir=(dir) align=(align) style={ "padding: 24px; text-align: " (align) ";" } {
+                                    p style="margin: 0 0 16px; font-weight: bold; color: #0b6e4f;" { "CargoParts | كارقو بارتس" }
+                                    p style="margin: 0 0 12px;" { (greeting) }
+                                    p style="margin: 0 0 12px;" { (self.sms(locale)) }
+                                    @if has_invoices { p style="margin: 0 0 12px;" { (invoices) } }
+                                    p style="margin: 24px 0 0; color: #555555;" { (footer) }
+                                } }
+                            }
+                        } }
+                    }
+                }
+            }
+        };
+        page.into_string()
+    }
+}
+
+/// The sign-in code's text message is the auth module's; in the log it shows as this,
+/// never with the code.
+pub const OTP_LOG_EXCERPT: &str = "sign-in code / رمز الدخول (not kept)";
+
+/// `text`, cut to at most `chars` characters for a log.
+pub fn excerpt(text: &str, chars: usize) -> String {
+    let mut cut: String = text.chars().take(chars).collect();
+    if cut.len() < text.len() {
+        cut.pop();
+        cut.push('…');
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> OrderMessage {
+        OrderMessage::Shipped {
+            number: "CP-2026-000042".into(),
+            seller: "قطع <الرياض>".into(),
+            carrier: "SMSA".into(),
+            tracking_number: "TRK123".into(),
+        }
+    }
+
+    #[test]
+    fn arabic_is_the_default_and_english_is_chosen() {
+        assert_eq!(Locale::of("ar"), Locale::Arabic);
+        assert_eq!(Locale::of(""), Locale::Arabic);
+        assert_eq!(Locale::of("EN"), Locale::English);
+    }
+
+    #[test]
+    fn the_shipped_message_carries_the_tracking_number_in_both_languages() {
+        for locale in [Locale::Arabic, Locale::English] {
+            let text = shipped().sms(locale);
+            assert!(text.contains("TRK123") && text.contains("CP-2026-000042") && text.contains("SMSA"), "{text}");
+        }
+        assert!(shipped().sms(Locale::Arabic).contains("رقم التتبع"));
+    }
+
+    #[test]
+    fn arabic_email_is_right_to_left_and_escapes_what_sellers_wrote() {
+        let html = shipped().email_html(Locale::Arabic, "نورة", false);
+        assert!(html.contains(r#"<html lang="ar" dir="rtl">"#), "{html}");
+        assert!(html.contains("قطع &lt;الرياض&gt;"), "a seller's name is text, not markup");
+        assert!(!html.contains("<الرياض>"));
+        let english = shipped().email_html(Locale::English, "Noura", true);
+        assert!(english.contains(r#"dir="ltr""#) && english.contains("invoices are attached"));
+    }
+
+    #[test]
+    fn excerpts_are_cut_on_characters() {
+        assert_eq!(excerpt("كارقو بارتس", 5), "كارق…");
+        assert_eq!(excerpt("short", 50), "short");
+    }
+}
