@@ -28,7 +28,32 @@ pub struct UserRecord {
     pub role: Role,
     pub seller_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub locale: Locale,
     pub mfa_enabled: bool,
+}
+
+/// The language an account's text messages and emails are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// Arabic, the default.
+    #[default]
+    Ar,
+    En,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::Ar => "ar",
+            Locale::En => "en",
+        }
+    }
+
+    /// The stored value; the table's check allows only the two.
+    pub fn from_db(value: &str) -> Locale {
+        if value == "en" { Locale::En } else { Locale::Ar }
+    }
 }
 
 impl UserRecord {
@@ -63,6 +88,7 @@ impl UserRecord {
             name: self.name.clone(),
             role: self.role,
             seller_id: self.seller_id,
+            locale: self.locale,
             mfa_enabled: self.mfa_enabled,
             created_at: self.created_at,
         })
@@ -83,6 +109,8 @@ pub struct UserView {
     /// The seller record a seller account manages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seller_id: Option<Uuid>,
+    /// The language of the account's text messages and emails.
+    pub locale: Locale,
     /// Whether sign-in asks for an authenticator code.
     pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::auth_support::{PASSWORD, with_redis};
+use crate::auth_support::{PASSWORD, Session, with_redis};
 use crate::helpers::{server_url, spawn_app_with};
 use crate::orders_support::{ShopApp, spawn_shop_with};
 use crate::payments_support::form_field;
@@ -75,15 +75,15 @@ async fn log_status(app: &ShopApp, table: &str, purpose: &str) -> Option<String>
         .unwrap()
 }
 
-/// A paid order of one unit; its id and group id.
-async fn paid_order(app: &ShopApp, external_id: &str) -> (String, String, String) {
+/// A paid order of one unit: its id, its group's id, the seller's key and the buyer.
+async fn paid_order(app: &ShopApp, external_id: &str) -> (String, String, String, Session) {
     let (shop, ids) = app.shop(external_id, &[("N-1", "115.00", 5)]).await;
     let buyer = app.register_buyer(&format!("{external_id}@example.com")).await;
     let admin = app.admin(&format!("admin-{external_id}@example.com")).await;
     let order = app.order_ok(&buyer, &[(ids[0], 1)]).await;
     let id = order["id"].as_str().unwrap().to_string();
     assert_eq!(app.pay(&admin, &id).await.status(), 200);
-    (id, order["groups"][0]["id"].as_str().unwrap().to_string(), shop.key)
+    (id, order["groups"][0]["id"].as_str().unwrap().to_string(), shop.key, buyer)
 }
 
 #[tokio::test]
@@ -103,7 +103,7 @@ async fn an_order_paid_shipped_and_delivered_is_texted_and_emailed_once_each() {
         .mount(&sendgrid)
         .await;
     let app = spawn_shop_with(|s| notifying(s, &unifonic, &sendgrid)).await;
-    let (order_id, group, key) = paid_order(&app, "notify-once").await;
+    let (order_id, group, key, buyer) = paid_order(&app, "notify-once").await;
 
     wait_for("the confirmation", || async {
         log_status(&app, "sms_log", "order_confirmed").await.as_deref() == Some("sent")
@@ -151,7 +151,16 @@ async fn an_order_paid_shipped_and_delivered_is_texted_and_emailed_once_each() {
             .unwrap();
     assert_eq!(email_id.as_deref(), Some("sg-msg-0001"), "SendGrid's X-Message-Id is kept");
 
-    // Shipped: the text carries the carrier and the tracking number.
+    // The buyer prefers English from now on; a language we do not write is refused.
+    let me = app.url("/api/v1/me");
+    let refused = app.client.patch(&me).bearer_auth(&buyer.access).json(&json!({"locale": "fr"})).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("locale"), "the field is named");
+    let changed = app.client.patch(&me).bearer_auth(&buyer.access).json(&json!({"locale": "en"})).send().await.unwrap();
+    assert_eq!(changed.status(), 200);
+    assert_eq!(changed.json::<Value>().await.unwrap()["locale"], "en");
+
+    // Shipped: the text carries the carrier and the tracking number, in English now.
     let accept = format!("/api/v1/seller/orders/{group}/accept");
     assert_eq!(app.seller_post(&key, &accept, &json!({})).await.status(), 200);
     let ship = json!({"carrier": "SMSA", "tracking_number": "290012345678"});
@@ -163,7 +172,7 @@ async fn an_order_paid_shipped_and_delivered_is_texted_and_emailed_once_each() {
     let texts = requests_to(&unifonic, UNIFONIC_PATH).await;
     let shipped: Vec<(String, String)> = url::form_urlencoded::parse(&texts[1].body).into_owned().collect();
     let body = &shipped.iter().find(|(k, _)| k == "Body").unwrap().1;
-    assert!(body.contains("290012345678") && body.contains("SMSA"), "{body}");
+    assert!(body.contains("has shipped with SMSA, tracking number 290012345678"), "{body}");
 
     // The relay hands every event over again (as after a crash before its commit):
     // the jobs exist once, and nothing is sent twice.

@@ -19,7 +19,7 @@ use crate::auth::passwords;
 use crate::auth::principal::{AuthUser, Role};
 use crate::auth::sessions::{self, EndReason, TokenResponse};
 use crate::auth::store::{self, users::NewUser};
-use crate::auth::users::{self, UserRecord, UserView};
+use crate::auth::users::{self, Locale, UserRecord, UserView};
 use crate::catalog::canonical_city;
 use crate::catalog::feed::single_line;
 use crate::catalog::{api_keys, sellers};
@@ -465,6 +465,40 @@ pub async fn me(
     user: AuthUser,
 ) -> Result<Json<UserView>, AppError> {
     let account = current_account(&db, &user).await?;
+    Ok(Json(account.view(&auth)?))
+}
+
+/// What an account may change of itself here.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// `ar` or `en`: the language of the account's text messages and emails.
+    pub locale: Locale,
+}
+
+/// Changes the signed-in user's preferences: the language of its messages.
+#[utoipa::path(
+    patch,
+    path = "/me",
+    tag = "account",
+    security(("bearer_jwt" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The account as changed", body = UserView),
+        (status = 400, description = "Not JSON, an unknown field, or a language other than `ar` and `en`", body = ErrorEnvelope),
+        (status = 401, description = "Missing, invalid or revoked access token", body = ErrorEnvelope)
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = %user.user_id))]
+pub async fn update_me(
+    State(auth): State<AuthState>,
+    State(PrimaryDb(db)): State<PrimaryDb>,
+    user: AuthUser,
+    AppJson(body): AppJson<UpdateMeRequest>,
+) -> Result<Json<UserView>, AppError> {
+    let mut account = current_account(&db, &user).await?;
+    store::users::set_locale(&db, account.id, body.locale, auth.clock.now()).await?;
+    account.locale = body.locale;
     Ok(Json(account.view(&auth)?))
 }
 

@@ -43,7 +43,7 @@ where
     let signed_in = OpenApiRouter::new()
         .routes(routes!(account::refresh))
         .routes(routes!(account::logout))
-        .routes(routes!(account::me))
+        .routes(routes!(account::me, account::update_me))
         .routes(routes!(mfa::start_enrolment))
         .routes(routes!(seller_keys::create_key, seller_keys::list_keys))
         .routes(routes!(seller_keys::revoke_key))

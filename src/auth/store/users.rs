@@ -6,13 +6,13 @@ use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
 use crate::auth::principal::Role;
-use crate::auth::users::UserRecord;
+use crate::auth::users::{Locale, UserRecord};
 
 macro_rules! select_user {
     ($filter:literal) => {
         concat!(
             "SELECT u.id, u.email, u.phone_encrypted, u.name, u.password_hash, u.role, u.seller_id,
-                    u.created_at,
+                    u.created_at, u.locale,
                     EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)
                         AS mfa_enabled
                FROM users u WHERE ",
@@ -31,6 +31,7 @@ fn user_record(row: &PgRow) -> sqlx::Result<UserRecord> {
         role: role(row)?,
         seller_id: row.try_get("seller_id")?,
         created_at: row.try_get("created_at")?,
+        locale: Locale::from_db(row.try_get("locale")?),
         mfa_enabled: row.try_get("mfa_enabled")?,
     })
 }
@@ -131,4 +132,15 @@ pub async fn set_role_by_email(
 /// The id of the seller record with `external_id`, for linking an account to it.
 pub async fn seller_id_by_external_id(db: impl PgExecutor<'_>, external_id: &str) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar("SELECT id FROM sellers WHERE external_id = $1").bind(external_id).fetch_optional(db).await
+}
+
+/// Sets the language the account's messages are written in.
+pub async fn set_locale(db: impl PgExecutor<'_>, id: Uuid, locale: Locale, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET locale = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(locale.as_str())
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
 }
