@@ -69,7 +69,7 @@ impl AppState {
     /// Redis, and opens the search index.
     pub async fn connect(settings: Settings) -> anyhow::Result<AppState> {
         // Keys first: an instance that may not start says so before touching anything.
-        let keys = Keys::for_environment(&settings.auth, settings.env)?;
+        let keys = Arc::new(Keys::for_environment(&settings.auth, settings.env)?);
         settings.check_production()?;
         let primary = db::prepare(&settings.database).await?;
         let read = match &settings.database.read_url {
@@ -85,15 +85,15 @@ impl AppState {
         let search = SearchService::open(IndexRoot::new(&settings.search.index_dir), limits)?;
         let shared = redis.clone().map(|connection| SharedStore::new(connection, &settings.redis.key_prefix));
         let limiter = RateLimiter::new(shared.clone(), settings.rate_limit.clone());
-        let mut auth = AuthState::new(&settings, keys, shared, limiter.clone());
         let proxies = TrustedProxies(settings.http.trusted_proxies.clone().into());
         let verified_keys = VerifiedKeys::default();
-        let rate_limits = RateLimits { limiter, proxies: proxies.clone(), verified_keys: verified_keys.clone() };
+        let rate_limits =
+            RateLimits { limiter: limiter.clone(), proxies: proxies.clone(), verified_keys: verified_keys.clone() };
         let settings = Arc::new(settings);
-        let orders = OrdersState::new(primary.clone(), settings.clone(), auth.keys.clone());
+        let orders = OrdersState::new(primary.clone(), settings.clone(), keys.clone());
         let payments = PaymentsState::new(primary.clone(), settings.clone(), orders.clone())?;
         let notifier = Notifier::new(&settings, orders.clone())?;
-        auth.sms = notifier.code_sender();
+        let auth = AuthState::new(&settings, keys, shared, limiter, notifier.code_sender());
         let events = match (&redis, &settings.redis.url) {
             (Some(connection), Some(url)) => EventBus::shared(
                 connection.clone(),

@@ -25,7 +25,7 @@ use crate::platform::clock::{Clock, SystemClock};
 use crate::platform::config::{AuthSettings, Settings};
 use crate::platform::rate_limit::RateLimiter;
 use crate::platform::redis::SharedStore;
-use crate::platform::sms::{self, SmsSender};
+use crate::platform::sms::SmsSender;
 use keys::Keys;
 use revocation::Revocations;
 
@@ -43,15 +43,22 @@ pub struct AuthState {
 }
 
 impl AuthState {
-    /// The auth state over keys already checked for the environment.
-    pub fn new(settings: &Settings, keys: Keys, shared: Option<SharedStore>, limiter: RateLimiter) -> AuthState {
+    /// The auth state over keys already checked for the environment, sending sign-in
+    /// codes through `sms`.
+    pub fn new(
+        settings: &Settings,
+        keys: Arc<Keys>,
+        shared: Option<SharedStore>,
+        limiter: RateLimiter,
+        sms: Arc<dyn SmsSender>,
+    ) -> AuthState {
         keys.warn_if_development();
         AuthState {
             settings: Arc::new(settings.auth.clone()),
-            keys: Arc::new(keys),
+            keys,
             revocations: Revocations::new(shared),
             limiter,
-            sms: sms::default_sender(settings.env),
+            sms,
             clock: Arc::new(SystemClock),
         }
     }

@@ -343,6 +343,7 @@ async fn a_worker_killed_mid_job_leaves_it_to_the_next_and_the_message_is_logged
             .await
             .unwrap();
     assert_eq!((status.as_str(), attempts), ("succeeded", 2), "claimed again once the lease ran out");
+    assert_eq!(log_status(&app, "sms_log", "order_confirmed").await.as_deref(), Some("sent"));
     assert_eq!(app.count("SELECT count(*) FROM sms_log WHERE purpose = 'order_confirmed'").await, 1);
     assert_eq!(app.count("SELECT count(*) FROM jobs WHERE kind = 'notify.order_sms'").await, 1);
 }

@@ -103,7 +103,7 @@ mod tests {
             from: "orders@cargoparts.example".into(),
             from_name: "CargoParts".into(),
         };
-        SendGrid::new(settings, reqwest::Client::new())
+        SendGrid::new(settings, crate::platform::outbound::http_client(std::time::Duration::from_secs(1)).unwrap())
     }
 
     #[test]
