@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::AuthState;
 use crate::auth::keys::Keys;
+use crate::catalog::listings::ListingCache;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::http::rate_limit::RateLimits;
 use crate::notify::Notifier;
@@ -39,7 +40,7 @@ use crate::platform::redis::SharedStore;
 use crate::search::generations::IndexRoot;
 use crate::search::indexer::Indexer;
 use crate::search::queue::QueueLimits;
-use crate::search::service::SearchService;
+use crate::search::service::{IndexChange, SearchService};
 
 /// Everything handlers share; each takes only the part it needs.
 #[derive(Clone, FromRef)]
@@ -55,6 +56,7 @@ pub struct AppState {
     pub orders: OrdersState,
     pub payments: PaymentsState,
     pub notifier: Notifier,
+    pub listing_cache: ListingCache,
     /// This process's end of the event bus the replicas share.
     pub events: EventBus,
     /// Wakes this process's job worker.
@@ -93,6 +95,7 @@ impl AppState {
         let orders = OrdersState::new(primary.clone(), settings.clone(), keys.clone());
         let payments = PaymentsState::new(primary.clone(), settings.clone(), orders.clone())?;
         let notifier = Notifier::new(&settings, orders.clone())?;
+        let listing_cache = ListingCache::new(shared.clone(), settings.cache.limits());
         let auth = AuthState::new(&settings, keys, shared, limiter, notifier.code_sender());
         let events = match (&redis, &settings.redis.url) {
             (Some(connection), Some(url)) => EventBus::shared(
@@ -114,6 +117,7 @@ impl AppState {
             orders,
             payments,
             notifier,
+            listing_cache,
             events,
             jobs_wakeup: Wakeup::default(),
             proxies,
@@ -201,6 +205,10 @@ impl Application {
         let _expiry = BackgroundTask(tokio::spawn(crate::orders::expiry::run(state.orders.clone())));
         let _payments = BackgroundTask(tokio::spawn(crate::payments::poller::run(state.payments.clone())));
         let (_background, stop_worker, worker) = Background::of(&state).start();
+        let _evictions = BackgroundTask(tokio::spawn(evict_changed_listings(
+            state.listing_cache.clone(),
+            state.search.changes.subscribe(),
+        )));
         let http = &state.settings.http;
         let options = serve::ServeOptions {
             max_connections: serve::connection_cap(http.max_connections),
@@ -233,6 +241,20 @@ impl Application {
         metrics_served?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Drops the cached pages of the listings this replica's index applied a change of;
+/// everything kept in process when what changed is not known (a rebuilt index, a
+/// listener that fell behind).
+async fn evict_changed_listings(cache: ListingCache, mut changes: tokio::sync::broadcast::Receiver<IndexChange>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match changes.recv().await {
+            Ok(IndexChange::Listings(ids)) => cache.evict(&ids).await,
+            Ok(IndexChange::Rebuilt) | Err(RecvError::Lagged(_)) => cache.clear_local(),
+            Err(RecvError::Closed) => return,
+        }
     }
 }
 

@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use super::error::CatalogError;
 use super::store;
+use crate::platform::cache::{CacheLimits, ReadCache, Source};
+use crate::platform::redis::SharedStore;
 
 // The listing reads are SQL and live in the store; search reads listings the same way.
 pub(crate) use super::store::{listing_select, listing_select_with};
@@ -95,8 +97,36 @@ pub fn parse_id(raw: &str) -> Result<Uuid, CatalogError> {
     Uuid::parse_str(raw).map_err(|_| CatalogError::invalid("id", "must be a UUID"))
 }
 
-/// The listing shoppers see under `raw_id`.
-pub async fn shown_listing(db: &sqlx::PgPool, raw_id: &str) -> Result<ListingView, CatalogError> {
+/// The listing shoppers see under `raw_id`, as its JSON answer, from the cache when it
+/// holds it; where the answer came from.
+pub async fn shown_listing(
+    cache: &ListingCache,
+    db: &sqlx::PgPool,
+    raw_id: &str,
+) -> Result<(bytes::Bytes, Source), CatalogError> {
     let id = parse_id(raw_id)?;
-    store::public_listing(db, id).await?.ok_or(CatalogError::NotFound("listing"))
+    let found = cache.0.get_or_load(&id.to_string(), || store::public_listing(db, id)).await?;
+    found.ok_or(CatalogError::NotFound("listing"))
+}
+
+/// The listings' page cache: in process over Redis, evicted when the search index
+/// applies a change of the listing (on every replica, each by its own index tail).
+#[derive(Clone)]
+pub struct ListingCache(pub ReadCache);
+
+impl ListingCache {
+    pub fn new(shared: Option<SharedStore>, limits: CacheLimits) -> ListingCache {
+        ListingCache(ReadCache::new("listing", shared, limits))
+    }
+
+    /// Drops the pages of `ids`.
+    pub async fn evict(&self, ids: &[Uuid]) {
+        let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        self.0.evict(&keys).await;
+    }
+
+    /// Drops every page kept in process.
+    pub fn clear_local(&self) {
+        self.0.clear_local();
+    }
 }

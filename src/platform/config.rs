@@ -34,6 +34,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub events: EventSettings,
     pub notify: NotifySettings,
+    pub cache: CacheSettings,
 }
 
 /// What an instance is for.
@@ -154,6 +155,27 @@ pub struct JobSettings {
     pub housekeeping_interval_secs: u64,
     /// How long shutdown waits for running jobs before giving them back.
     pub shutdown_grace_secs: u64,
+}
+
+/// The read cache of listing pages: in process over Redis.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CacheSettings {
+    /// Listing pages kept in each process at most.
+    pub local_capacity: u64,
+    /// How long a page is kept in process; changes evict it sooner.
+    pub local_ttl_secs: u64,
+    /// How long a page is kept in Redis; changes evict it sooner.
+    pub shared_ttl_secs: u64,
+}
+
+impl CacheSettings {
+    pub fn limits(&self) -> super::cache::CacheLimits {
+        super::cache::CacheLimits {
+            local_capacity: self.local_capacity,
+            local_ttl: Duration::from_secs(self.local_ttl_secs),
+            shared_ttl: Duration::from_secs(self.shared_ttl_secs),
+        }
+    }
 }
 
 /// The relay of domain events.
@@ -454,6 +476,11 @@ shutdown_grace_secs = 20
 [notify]
 timeout_ms = 10000
 
+[cache]
+local_capacity = 50000
+local_ttl_secs = 60
+shared_ttl_secs = 600
+
 [events]
 relay_interval_ms = 250
 relay_batch = 500
@@ -633,6 +660,10 @@ impl Settings {
         anyhow::ensure!(self.events.relay_interval_ms > 0, "events.relay_interval_ms must be positive");
         anyhow::ensure!(self.events.relay_batch > 0, "events.relay_batch must be positive");
         anyhow::ensure!(self.notify.timeout_ms > 0, "notify.timeout_ms must be positive");
+        anyhow::ensure!(
+            self.cache.local_ttl_secs > 0 && self.cache.shared_ttl_secs > 0,
+            "cache time-to-live settings must be positive"
+        );
         if let Some(unifonic) = &self.notify.unifonic {
             url::Url::parse(&unifonic.base_url).context("notify.unifonic.base_url is not a URL")?;
             anyhow::ensure!(!unifonic.sender_id.trim().is_empty(), "notify.unifonic.sender_id must not be empty");

@@ -6,6 +6,7 @@
 //! Nothing here knows about HTTP responses or any domain module.
 
 pub mod audit;
+pub mod cache;
 pub mod client;
 pub mod clock;
 pub mod config;

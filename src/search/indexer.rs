@@ -18,6 +18,7 @@ use sqlx::PgPool;
 use super::generations::{IndexRoot, ReindexRefused};
 use super::index::SearchIndex;
 use super::reindex::{ReindexProgress, reindex};
+use super::service::IndexChange;
 use super::service::SearchService;
 use super::status::IndexerStatus;
 use super::store::outbox;
@@ -106,6 +107,12 @@ impl Indexer {
         }
     }
 
+    /// Tells the listeners (caches of listings) what the index applied; nobody
+    /// listening is fine.
+    fn announce(&self, change: IndexChange) {
+        let _ = self.search.changes.send(change);
+    }
+
     fn status(&self) -> &IndexerStatus {
         &self.search.status
     }
@@ -113,8 +120,10 @@ impl Indexer {
     /// One round: adopt a published generation, apply changes, prune when due.
     async fn step(&mut self) -> anyhow::Result<()> {
         self.adopt_published_generation().await?;
-        if self.updater.catch_up().await? == CatchUp::OutboxPruned {
-            self.rebuild_after_pruning().await?;
+        match self.updater.catch_up().await? {
+            CatchUp::OutboxPruned => self.rebuild_after_pruning().await?,
+            CatchUp::Applied(ids) if !ids.is_empty() => self.announce(IndexChange::Listings(ids.into())),
+            CatchUp::Applied(_) => {}
         }
         self.report_commit();
         if self.last_prune.is_none_or(|at| at.elapsed() >= self.prune_interval) {
@@ -157,6 +166,9 @@ impl Indexer {
         self.status().rebuilding.store(false, Ordering::Release);
         let old = previous.finish().await?;
         old.retire();
+        // The new generation was built from the tables at its own moment: the changes
+        // between the old one's last commit and that moment were never announced.
+        self.announce(IndexChange::Rebuilt);
         tracing::info!(from = %old.dir.display(), to = %current.display(), "now serving a new index generation");
         Ok(())
     }

@@ -69,8 +69,22 @@ pub struct SearchService {
     pub status: Arc<IndexerStatus>,
     /// The reindex running in this process, if any, and how the last one ended.
     pub reindex: Arc<ReindexProgress>,
+    /// What the live index applied, for whoever keeps copies of listings (caches).
+    pub changes: tokio::sync::broadcast::Sender<IndexChange>,
     queue: SearchQueue,
 }
+
+/// A change the live index applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexChange {
+    /// These listings changed (or went).
+    Listings(Arc<[uuid::Uuid]>),
+    /// The index was rebuilt from the tables: anything may have changed.
+    Rebuilt,
+}
+
+/// Changes a slow listener may fall behind before it misses some (and is told so).
+const CHANGES_BACKLOG: usize = 256;
 
 impl SearchService {
     pub fn new(root: IndexRoot, index: Arc<SearchIndex>, limits: QueueLimits) -> SearchService {
@@ -79,6 +93,7 @@ impl SearchService {
             root,
             status: Arc::new(IndexerStatus::default()),
             reindex: Arc::new(ReindexProgress::default()),
+            changes: tokio::sync::broadcast::channel(CHANGES_BACKLOG).0,
             queue: SearchQueue::new(limits),
         }
     }

@@ -34,10 +34,10 @@ pub struct BuildProgress {
 }
 
 /// What catching up found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatchUp {
-    /// These many listings were re-read and replaced (zero when nothing changed).
-    Applied(usize),
+    /// These listings were re-read and replaced (none when nothing changed).
+    Applied(Vec<Uuid>),
     /// Outbox rows this index had not read yet were pruned: only a full build can
     /// bring it back in line with the database.
     OutboxPruned,
@@ -134,7 +134,7 @@ impl IndexUpdater {
             return Ok(CatchUp::OutboxPruned);
         }
         if snapshot.xmin <= self.watermark.xmin {
-            return Ok(CatchUp::Applied(0));
+            return Ok(CatchUp::Applied(Vec::new()));
         }
         let changes = store::outbox::changed_listings(&self.db, self.watermark.xmin, snapshot.xmin).await?;
         let seq = changes.iter().map(|(_, s)| *s).max().unwrap_or(self.watermark.seq).max(self.watermark.seq);
@@ -153,7 +153,7 @@ impl IndexUpdater {
         if !ids.is_empty() {
             tracing::debug!(applied = ids.len(), seq, "index caught up");
         }
-        Ok(CatchUp::Applied(ids.len()))
+        Ok(CatchUp::Applied(ids))
     }
 
     async fn commit(&mut self, watermark: Watermark) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ mod auth_otp;
 mod auth_rate_limits;
 mod auth_support;
 mod auth_tokens;
+mod cache;
 mod catalog_import;
 mod conventions;
 mod hardening;

@@ -3,9 +3,10 @@
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 
-use crate::catalog::listings::{self, ListingView};
+use crate::catalog::listings::{self, ListingCache, ListingView};
 use crate::http::error::{AppError, ErrorEnvelope};
-use crate::http::json::cached_json;
+use crate::http::json::cached_json_bytes;
+use crate::platform::cache::Source;
 use crate::platform::db::ReadDb;
 
 /// A listing with its seller and the cars it fits.
@@ -22,8 +23,14 @@ use crate::platform::db::ReadDb;
 )]
 pub async fn get_listing(
     State(ReadDb(db)): State<ReadDb>,
+    State(cache): State<ListingCache>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {
-    let listing = listings::shown_listing(&db, &id).await?;
-    Ok(cached_json(&listing, 30))
+    let (body, source) = listings::shown_listing(&cache, &db, &id).await?;
+    let served_from = match source {
+        Source::Memory => "memory",
+        Source::Redis => "redis",
+        Source::Loaded => "miss",
+    };
+    Ok(cached_json_bytes(body, 30, served_from))
 }

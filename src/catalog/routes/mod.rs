@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::api_keys::{self, SellerAuth};
+use super::listings::ListingCache;
 use super::taxonomy::TaxonomyState;
 use crate::http::credentials::bearer_token;
 use crate::http::error::AppError;
@@ -26,6 +27,7 @@ where
     PrimaryDb: FromRef<S>,
     ReadDb: FromRef<S>,
     TaxonomyState: FromRef<S>,
+    ListingCache: FromRef<S>,
     VerifiedKeys: FromRef<S>,
     std::sync::Arc<Settings>: FromRef<S>,
 {
