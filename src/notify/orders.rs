@@ -98,7 +98,6 @@ pub struct OrderEvents(pub Notifier);
 #[async_trait]
 impl Subscriber for OrderEvents {
     async fn on_event(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {
-        let now = chrono::Utc::now();
         for (channel, kind) in [(Channel::Sms, SMS_JOB), (Channel::Email, EMAIL_JOB)] {
             let Some(notice) = OrderNotice::of_event(event, channel) else { return Ok(()) };
             let job = NewJob {
@@ -106,7 +105,7 @@ impl Subscriber for OrderEvents {
                 dedupe_key: Some(format!("notify:{}", notice.key)),
                 payload: serde_json::to_value(&notice)?,
             };
-            jobs::enqueue(tx, &job, self.0.max_attempts, now).await?;
+            jobs::enqueue(tx, &job, self.0.max_attempts).await?;
         }
         Ok(())
     }
@@ -213,4 +212,42 @@ async fn invoice_pages(notifier: &Notifier, contact: &OrderContact) -> Result<Ve
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(topic: &str, payload: serde_json::Value) -> StoredEvent {
+        StoredEvent { id: 42, topic: topic.into(), subject_id: Uuid::nil(), payload, occurred_at: chrono::Utc::now() }
+    }
+
+    #[test]
+    fn paid_shipped_and_delivered_call_for_messages_and_nothing_else_does() {
+        for (topic, notice) in [
+            ("order.paid", Notice::Confirmed),
+            ("order.shipped", Notice::Shipped),
+            ("order.delivered", Notice::Delivered),
+        ] {
+            let found = OrderNotice::of_event(&event(topic, serde_json::json!({})), Channel::Sms).unwrap();
+            assert_eq!(found.notice, notice);
+        }
+        for topic in ["order.created", "order.accepted", "order.cancelled", "order.expired", "order.refunded"] {
+            assert!(OrderNotice::of_event(&event(topic, serde_json::json!({})), Channel::Email).is_none(), "{topic}");
+        }
+    }
+
+    #[test]
+    fn a_notice_is_keyed_by_its_event_and_channel_and_carries_the_shipment() {
+        let shipped = event(
+            "order.shipped",
+            serde_json::json!({"seller_name": "قطع الراشد", "carrier": "SMSA", "tracking_number": "290012345678"}),
+        );
+        let sms = OrderNotice::of_event(&shipped, Channel::Sms).unwrap();
+        let email = OrderNotice::of_event(&shipped, Channel::Email).unwrap();
+        assert_eq!((sms.key.as_str(), email.key.as_str()), ("42:sms", "42:email"));
+        assert_eq!(sms.tracking_number.as_deref(), Some("290012345678"));
+        let round_trip: OrderNotice = serde_json::from_value(serde_json::to_value(&sms).unwrap()).unwrap();
+        assert_eq!(round_trip, sms);
+    }
 }

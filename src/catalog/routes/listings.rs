@@ -7,7 +7,7 @@ use crate::catalog::listings::{self, ListingCache, ListingView};
 use crate::http::error::{AppError, ErrorEnvelope};
 use crate::http::json::cached_json_bytes;
 use crate::platform::cache::Source;
-use crate::platform::db::ReadDb;
+use crate::platform::db::PrimaryDb;
 
 /// A listing with its seller and the cars it fits.
 #[utoipa::path(
@@ -22,7 +22,10 @@ use crate::platform::db::ReadDb;
     )
 )]
 pub async fn get_listing(
-    State(ReadDb(db)): State<ReadDb>,
+    // A miss reads the primary, not a read replica: a replica's lag would otherwise
+    // be kept in the cache for its whole time to live, long after the replica caught
+    // up. Misses are the few reads the cache does not absorb.
+    State(PrimaryDb(db)): State<PrimaryDb>,
     State(cache): State<ListingCache>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {

@@ -20,7 +20,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
@@ -99,9 +98,10 @@ impl Handlers {
     }
 }
 
-/// Queues `job` in the caller's transaction; false when a job with its key exists.
-pub async fn enqueue(tx: &mut PgConnection, job: &NewJob, max_attempts: u32, now: DateTime<Utc>) -> sqlx::Result<bool> {
-    store::insert(tx, job, i32::try_from(max_attempts).unwrap_or(i32::MAX), now).await
+/// Queues `job`, due now, in the caller's transaction; false when a job with its key
+/// exists.
+pub async fn enqueue(tx: &mut PgConnection, job: &NewJob, max_attempts: u32) -> sqlx::Result<bool> {
+    store::insert(tx, job, i32::try_from(max_attempts).unwrap_or(i32::MAX)).await
 }
 
 /// The jobs in `status` (all when `None`), newest first.

@@ -6,22 +6,18 @@ use sqlx::{PgConnection, PgPool};
 
 use super::{Job, NewJob};
 
-pub(super) async fn insert(
-    tx: &mut PgConnection,
-    job: &NewJob,
-    max_attempts: i32,
-    now: DateTime<Utc>,
-) -> sqlx::Result<bool> {
+/// Every time of the queue is the database's: workers on other hosts compare leases
+/// and due times against the one clock.
+pub(super) async fn insert(tx: &mut PgConnection, job: &NewJob, max_attempts: i32) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
         "INSERT INTO jobs (kind, payload, dedupe_key, max_attempts, run_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5, $5)
+         VALUES ($1, $2, $3, $4, now(), now(), now())
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(job.kind)
     .bind(&job.payload)
     .bind(job.dedupe_key.as_deref())
     .bind(max_attempts)
-    .bind(now)
     .execute(tx)
     .await?;
     Ok(inserted.rows_affected() == 1)
