@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use crate::auth::AuthState;
 use crate::auth::keys::Keys;
 use crate::catalog::listings::ListingCache;
+use crate::catalog::photos;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::http::rate_limit::RateLimits;
 use crate::notify::Notifier;
@@ -35,6 +36,7 @@ use crate::platform::events::EventBus;
 use crate::platform::events::relay::Relay;
 use crate::platform::jobs::Handlers;
 use crate::platform::jobs::worker::{Wakeup, Worker};
+use crate::platform::media::MediaStore;
 use crate::platform::rate_limit::{RateLimiter, VerifiedKeys};
 use crate::platform::redis::SharedStore;
 use crate::search::generations::IndexRoot;
@@ -57,6 +59,7 @@ pub struct AppState {
     pub payments: PaymentsState,
     pub notifier: Notifier,
     pub listing_cache: ListingCache,
+    pub media: MediaStore,
     /// This process's end of the event bus the replicas share.
     pub events: EventBus,
     /// Wakes this process's job worker.
@@ -96,6 +99,7 @@ impl AppState {
         let payments = PaymentsState::new(primary.clone(), settings.clone(), orders.clone())?;
         let notifier = Notifier::new(&settings, orders.clone())?;
         let listing_cache = ListingCache::new(shared.clone(), settings.cache.limits());
+        let media = MediaStore::open(&settings.media)?;
         let auth = AuthState::new(&settings, keys, shared, limiter, notifier.code_sender());
         let events = match (&redis, &settings.redis.url) {
             (Some(connection), Some(url)) => EventBus::shared(
@@ -118,6 +122,7 @@ impl AppState {
             payments,
             notifier,
             listing_cache,
+            media,
             events,
             jobs_wakeup: Wakeup::default(),
             proxies,
@@ -265,6 +270,7 @@ struct Background {
     db: sqlx::PgPool,
     settings: Arc<Settings>,
     notifier: Notifier,
+    media: MediaStore,
     events: EventBus,
     wakeup: Wakeup,
 }
@@ -275,6 +281,7 @@ impl Background {
             db: state.db.0.clone(),
             settings: state.settings.clone(),
             notifier: state.notifier.clone(),
+            media: state.media.clone(),
             events: state.events.clone(),
             wakeup: state.jobs_wakeup.clone(),
         }
@@ -297,7 +304,8 @@ impl Background {
         let settings = Arc::new(settings);
         let orders = OrdersState::new(db.clone(), settings.clone(), keys);
         let notifier = Notifier::new(&settings, orders)?;
-        Ok(Background { db, settings, notifier, events, wakeup: Wakeup::default() })
+        let media = MediaStore::open(&settings.media)?;
+        Ok(Background { db, settings, notifier, media, events, wakeup: Wakeup::default() })
     }
 
     /// The relay: its events go to the notifications' subscriber.
@@ -311,6 +319,7 @@ impl Background {
         let mut handlers = Handlers::default();
         if self.settings.jobs.concurrency > 0 {
             self.notifier.register(&mut handlers);
+            handlers.register(photos::SIZES_JOB, photos::PhotoSizes::handler(self.db.clone(), self.media.clone()));
         }
         Worker::new(self.db.clone(), handlers, self.settings.jobs.clone(), self.wakeup.clone())
     }

@@ -40,7 +40,8 @@ pub fn router(state: AppState) -> Router {
         .nest(
             "/api/v1",
             limited(
-                crate::catalog::routes(settings.http.inventory_body_limit_bytes).merge(crate::search::routes()),
+                crate::catalog::routes(settings.http.inventory_body_limit_bytes, settings.media.max_upload_bytes)
+                    .merge(crate::search::routes()),
                 limits,
                 RouteClass::Api,
             ),
@@ -55,7 +56,9 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     let openapi = with_error_default(openapi);
     let document = openapi.clone();
-    let mut app = Router::new().merge(api);
+    // Photo files: not rate limited (a page of results fetches dozens), and cached
+    // for good by browsers and any CDN in front.
+    let mut app = Router::new().merge(api).merge(crate::catalog::media_routes());
     if state.payments.sandbox.is_some() {
         // A development provider's page: not part of the API's contract.
         app = app.nest("/api/v1", crate::payments::sandbox_routes());

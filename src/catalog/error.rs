@@ -28,6 +28,9 @@ pub enum CatalogError {
     /// Every record of a batch was rejected, each for the reasons given.
     #[error("no record could be applied")]
     NothingApplied(Vec<RejectedLine>),
+    /// The listing has as many photos as a listing may.
+    #[error("a listing has at most {limit} photos")]
+    TooManyPhotos { limit: u32 },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -48,6 +51,7 @@ impl ErrorCode for CatalogError {
             CatalogError::Unauthenticated(_) => ErrorKind::Unauthorized,
             CatalogError::NotFound(_) => ErrorKind::NotFound,
             CatalogError::MalformedBody { .. } | CatalogError::TooManyRecords { .. } => ErrorKind::BadRequest,
+            CatalogError::TooManyPhotos { .. } => ErrorKind::Unprocessable,
             CatalogError::Database(error) => ErrorKind::of_database(error),
             CatalogError::Internal(_) => ErrorKind::Internal,
         }

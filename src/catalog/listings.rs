@@ -16,6 +16,25 @@ use crate::platform::redis::SharedStore;
 // The listing reads are SQL and live in the store; search reads listings the same way.
 pub(crate) use super::store::{listing_select, listing_select_with};
 
+/// An uploaded photo in the sizes shoppers see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct ListingImage {
+    /// 160 pixels on the longest side.
+    pub thumbnail: String,
+    /// 480 pixels: result cards.
+    pub card: String,
+    /// 1,280 pixels: the listing's page.
+    pub full: String,
+}
+
+impl ListingView {
+    /// The picture of a result card: the first uploaded photo's card size, else the
+    /// first photo of the feed.
+    pub fn card_photo(&self) -> Option<&str> {
+        self.images.first().map(|i| i.card.as_str()).or(self.photos.first().map(String::as_str))
+    }
+}
+
 /// The seller as shown on a listing.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SellerSummary {
@@ -53,7 +72,10 @@ pub struct ListingView {
     pub price_sar: Decimal,
     pub quantity: i32,
     pub city: String,
+    /// Photo URLs given in the seller's feed.
     pub photos: Vec<String>,
+    /// Photos the seller uploaded, in their sizes, in order.
+    pub images: Vec<ListingImage>,
     pub oem_numbers: Vec<String>,
     pub fitment: Vec<FitmentView>,
     /// `active` or `paused`.
@@ -83,6 +105,7 @@ impl ListingView {
             quantity: row.try_get("quantity")?,
             city: row.try_get("city")?,
             photos: row.try_get("photos")?,
+            images: row.try_get::<sqlx::types::Json<Vec<ListingImage>>, _>("images")?.0,
             oem_numbers: row.try_get("oem_numbers")?,
             fitment: fitment.0,
             status: row.try_get("status")?,

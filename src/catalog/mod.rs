@@ -12,6 +12,7 @@ pub mod fitment;
 pub mod import;
 pub mod inventory;
 pub mod listings;
+pub mod photos;
 mod routes;
 pub mod sanitize;
 pub mod sellers;
@@ -20,4 +21,4 @@ pub mod taxonomy;
 
 pub use cities::canonical_city;
 pub use error::CatalogError;
-pub use routes::routes;
+pub use routes::{media_routes, routes};

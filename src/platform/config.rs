@@ -35,6 +35,7 @@ pub struct Settings {
     pub events: EventSettings,
     pub notify: NotifySettings,
     pub cache: CacheSettings,
+    pub media: MediaSettings,
 }
 
 /// What an instance is for.
@@ -155,6 +156,20 @@ pub struct JobSettings {
     pub housekeeping_interval_secs: u64,
     /// How long shutdown waits for running jobs before giving them back.
     pub shutdown_grace_secs: u64,
+}
+
+/// Listing photos: where they are kept and served from, and what an upload may be.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaSettings {
+    /// The directory photos are stored in (shared by the replicas, or one node's own).
+    pub dir: PathBuf,
+    /// The URL the stored files are fetched at: this service's `/media` by default,
+    /// or a CDN in front of the same directory.
+    pub public_url: String,
+    /// The largest photo upload.
+    pub max_upload_bytes: usize,
+    /// Photos one listing may have.
+    pub max_photos_per_listing: u32,
 }
 
 /// The read cache of listing pages: in process over Redis.
@@ -476,6 +491,12 @@ shutdown_grace_secs = 20
 [notify]
 timeout_ms = 10000
 
+[media]
+dir = "./media-data"
+public_url = "http://127.0.0.1:8080/media"
+max_upload_bytes = 10485760
+max_photos_per_listing = 10
+
 [cache]
 local_capacity = 50000
 local_ttl_secs = 60
@@ -660,6 +681,8 @@ impl Settings {
         anyhow::ensure!(self.events.relay_interval_ms > 0, "events.relay_interval_ms must be positive");
         anyhow::ensure!(self.events.relay_batch > 0, "events.relay_batch must be positive");
         anyhow::ensure!(self.notify.timeout_ms > 0, "notify.timeout_ms must be positive");
+        url::Url::parse(&self.media.public_url).context("media.public_url is not a URL")?;
+        anyhow::ensure!(self.media.max_upload_bytes > 0, "media.max_upload_bytes must be positive");
         anyhow::ensure!(
             self.cache.local_ttl_secs > 0 && self.cache.shared_ttl_secs > 0,
             "cache time-to-live settings must be positive"

@@ -17,6 +17,7 @@ pub mod headers;
 pub mod hijri;
 pub mod idempotency;
 pub mod jobs;
+pub mod media;
 pub mod money;
 pub mod outbound;
 pub mod pagination;

@@ -162,7 +162,7 @@ pub fn view_json(listing: &ListingView) -> String {
         city: &listing.city,
         fitment: &listing.fitment,
         oem_numbers: &listing.oem_numbers,
-        photo: listing.photos.first().map(String::as_str),
+        photo: listing.card_photo(),
     };
     serde_json::to_string(&hit).expect("a hit serializes")
 }
@@ -192,6 +192,7 @@ mod tests {
             quantity: 3,
             city: "Riyadh".into(),
             photos: vec![],
+            images: vec![],
             oem_numbers: vec!["04152-YZZA1".into()],
             fitment,
             status: "active".into(),

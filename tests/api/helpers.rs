@@ -88,6 +88,8 @@ pub struct TestApp {
     pub address: String,
     /// The search index directory, removed with the app.
     _index_dir: tempfile::TempDir,
+    /// The stored photos, removed with the app.
+    _media_dir: tempfile::TempDir,
     pub db: PgPool,
     pub db_name: String,
     pub client: reqwest::Client,
@@ -143,6 +145,8 @@ async fn start_app(
     let index_dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(&db_name);
     settings.search.index_dir = index_dir.path().to_path_buf();
+    let media_dir = tempfile::tempdir().unwrap();
+    settings.media.dir = media_dir.path().to_path_buf();
     adjust(&mut settings);
     let mut application = Application::build(settings).await.expect("the application starts");
     prepare(&mut application);
@@ -152,7 +156,17 @@ async fn start_app(
     let events = application.state().events.clone();
     tokio::spawn(application.run_until(std::future::pending()));
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
-    TestApp { address, _index_dir: index_dir, db, db_name, client, metrics_address, events, owns_database }
+    TestApp {
+        address,
+        _index_dir: index_dir,
+        _media_dir: media_dir,
+        db,
+        db_name,
+        client,
+        metrics_address,
+        events,
+        owns_database,
+    }
 }
 
 impl TestApp {

@@ -24,6 +24,7 @@ mod orders;
 mod orders_support;
 mod payments;
 mod payments_support;
+mod photos;
 mod public_read;
 mod search;
 mod security;

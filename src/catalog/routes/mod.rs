@@ -1,8 +1,10 @@
 //! The catalog's HTTP surface: public reads of listings, sellers and the taxonomy,
-//! and the sellers' inventory sync API. The only part of the catalog that speaks HTTP.
+//! the sellers' inventory sync API and listing photos, and the stored photo files. The
+//! only part of the catalog that speaks HTTP.
 
 mod inventory;
 mod listings;
+mod photos;
 mod sellers;
 mod taxonomy;
 
@@ -18,16 +20,18 @@ use crate::http::credentials::bearer_token;
 use crate::http::error::AppError;
 use crate::platform::config::Settings;
 use crate::platform::db::{PrimaryDb, ReadDb};
+use crate::platform::media::MediaStore;
 use crate::platform::rate_limit::VerifiedKeys;
 
 /// Routes of the catalog, relative to `/api/v1`.
-pub fn routes<S>(inventory_body_limit: usize) -> OpenApiRouter<S>
+pub fn routes<S>(inventory_body_limit: usize, photo_body_limit: usize) -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     PrimaryDb: FromRef<S>,
     ReadDb: FromRef<S>,
     TaxonomyState: FromRef<S>,
     ListingCache: FromRef<S>,
+    MediaStore: FromRef<S>,
     VerifiedKeys: FromRef<S>,
     std::sync::Arc<Settings>: FromRef<S>,
 {
@@ -44,6 +48,20 @@ where
                 .routes(routes!(inventory::sync_inventory))
                 .layer(DefaultBodyLimit::max(inventory_body_limit)),
         )
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(photos::upload_photo, photos::list_photos))
+                .layer(DefaultBodyLimit::max(photo_body_limit)),
+        )
+}
+
+/// The stored photo files, at the root (`/media/{key}`): files, not API.
+pub fn media_routes<S>() -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    MediaStore: FromRef<S>,
+{
+    axum::Router::new().route("/media/{*key}", axum::routing::get(photos::media_file))
 }
 
 /// The seller of the request's `Authorization: Bearer <seller API key>`.

@@ -8,6 +8,7 @@
 
 mod api_keys;
 mod listings;
+pub mod photos;
 mod sellers;
 
 use std::collections::{HashMap, HashSet};
