@@ -18,11 +18,14 @@ COPY --from=build /src/target/release/cargoparts /usr/local/bin/cargoparts
 USER cargoparts
 WORKDIR /var/lib/cargoparts
 # Production refuses development keys: give it CARGOPARTS__AUTH__{JWT_KEYS__<ID>,
-# ENCRYPTION_KEYS__<ID>,HMAC_KEY} (docs/security.md).
+# ENCRYPTION_KEYS__<ID>,HMAC_KEY} (docs/security.md), and needs its payment, SMS and
+# email providers (docs/payments.md, docs/notifications.md). Photos go to a volume
+# the replicas share at /var/lib/cargoparts/media.
 ENV CARGOPARTS_ENV=production \
     CARGOPARTS_BIND=0.0.0.0:8080 \
     CARGOPARTS__METRICS__BIND=0.0.0.0:9100 \
     CARGOPARTS_INDEX_DIR=/var/lib/cargoparts/index \
+    CARGOPARTS__MEDIA__DIR=/var/lib/cargoparts/media \
     CARGOPARTS_LOG_FORMAT=json
 EXPOSE 8080 9100
 ENTRYPOINT ["/usr/bin/tini", "--", "cargoparts"]
