@@ -11,7 +11,7 @@ local total = 0
 
 function init(args)
   local path = args[1] or "/tmp/listing-ids.txt"
-  local exponent = tonumber(args[2] or "1.0")
+  local exponent = tonumber(args[2] or "") or 1.0
   for line in io.lines(path) do
     if #line > 0 then ids[#ids + 1] = line end
   end
