@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use image::codecs::jpeg::JpegEncoder;
-use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::ToSchema;
@@ -33,6 +33,9 @@ const MAX_SIDE: u32 = 12_000;
 const MAX_PIXELS: u64 = 50_000_000;
 /// JPEG quality of the sizes: indistinguishable on a phone, a third of the bytes of 95.
 const JPEG_QUALITY: u8 = 82;
+/// Attempts at making a photo's sizes: a failure is the store (worth retrying) or the
+/// photo itself (dead at once), so a few are enough.
+const SIZES_ATTEMPTS: u32 = 5;
 
 /// A photo as its seller sees it.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -130,7 +133,7 @@ pub async fn upload(
         payload: serde_json::json!({ "photo_id": id }),
         dedupe_key: Some(format!("photo:{id}")),
     };
-    jobs::enqueue(&mut tx, &job, 5).await?;
+    jobs::enqueue(&mut tx, &job, SIZES_ATTEMPTS).await?;
     tx.commit().await?;
     metrics::counter!("photos_uploaded_total").increment(1);
     Ok(photo)
@@ -162,7 +165,9 @@ fn on_white(image: &DynamicImage) -> RgbImage {
     })
 }
 
-/// Decodes `original` (within the limits) and encodes each size as JPEG.
+/// Decodes `original` (within the limits), turns it the way the camera said it was
+/// held (phones store portrait photos sideways with an EXIF orientation), and encodes
+/// each size as JPEG.
 pub fn make_sizes(original: &[u8]) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
     let mut reader = ImageReader::new(Cursor::new(original)).with_guessed_format().map_err(|e| e.to_string())?;
     let mut limits = Limits::default();
@@ -170,7 +175,11 @@ pub fn make_sizes(original: &[u8]) -> Result<Vec<(&'static str, Vec<u8>)>, Strin
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_PIXELS * 4 + (64 << 20));
     reader.limits(limits);
-    let image = reader.decode().map_err(|e| format!("the photo does not decode: {e}"))?;
+    let undecodable = |e: image::ImageError| format!("the photo does not decode: {e}");
+    let mut decoder = reader.into_decoder().map_err(undecodable)?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    image.apply_orientation(orientation);
     SIZES
         .iter()
         .map(|&(name, longest)| {
@@ -278,6 +287,26 @@ mod tests {
         let small = make_sizes(&png(300, 200)).unwrap();
         let full = image::load_from_memory(&small[2].1).unwrap();
         assert_eq!((full.width(), full.height()), (300, 200));
+    }
+
+    #[test]
+    fn a_photo_held_upright_comes_out_upright() {
+        // A 600×300 JPEG whose EXIF says "turn 90° clockwise", as phones store
+        // portrait photos.
+        let exif = [
+            b"MM\x00\x2a\x00\x00\x00\x08".as_slice(),
+            &[0x00, 0x01],
+            &[0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00],
+            &[0x00, 0x00, 0x00, 0x00],
+        ]
+        .concat();
+        let mut sideways = Vec::new();
+        let mut encoder = JpegEncoder::new_with_quality(&mut sideways, 90);
+        image::ImageEncoder::set_exif_metadata(&mut encoder, exif).unwrap();
+        encoder.encode_image(&RgbImage::from_pixel(600, 300, image::Rgb([10, 20, 30]))).unwrap();
+        let sizes = make_sizes(&sideways).unwrap();
+        let full = image::load_from_memory(&sizes[2].1).unwrap();
+        assert_eq!((full.width(), full.height()), (300, 600));
     }
 
     #[test]
