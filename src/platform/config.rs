@@ -170,6 +170,30 @@ pub struct MediaSettings {
     pub max_upload_bytes: usize,
     /// Photos one listing may have.
     pub max_photos_per_listing: u32,
+    /// An S3-compatible bucket to keep the files in instead of `dir`.
+    #[serde(default)]
+    pub s3: Option<S3Settings>,
+}
+
+/// An S3-compatible bucket (Amazon S3, MinIO, Cloudflare R2, …).
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Settings {
+    pub bucket: String,
+    #[serde(default = "default_s3_region")]
+    pub region: String,
+    /// The service's URL for S3-compatible stores other than Amazon's; requests are
+    /// then path-style (`{endpoint}/{bucket}/{key}`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    /// Plain `http://` endpoints (a bucket on the local network); refused otherwise.
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+fn default_s3_region() -> String {
+    "me-central-1".into()
 }
 
 /// The read cache of listing pages: in process over Redis.
@@ -683,6 +707,12 @@ impl Settings {
         anyhow::ensure!(self.notify.timeout_ms > 0, "notify.timeout_ms must be positive");
         url::Url::parse(&self.media.public_url).context("media.public_url is not a URL")?;
         anyhow::ensure!(self.media.max_upload_bytes > 0, "media.max_upload_bytes must be positive");
+        if let Some(s3) = &self.media.s3 {
+            anyhow::ensure!(!s3.bucket.trim().is_empty(), "media.s3.bucket must not be empty");
+            if let Some(endpoint) = &s3.endpoint {
+                url::Url::parse(endpoint).context("media.s3.endpoint is not a URL")?;
+            }
+        }
         anyhow::ensure!(
             self.cache.local_ttl_secs > 0 && self.cache.shared_ttl_secs > 0,
             "cache time-to-live settings must be positive"

@@ -2,17 +2,21 @@
 //! public URL.
 //!
 //! The store is `object_store`'s: a local directory by default (a single node, or a
-//! volume the replicas share), served by this service under `/media/`; the public URL
-//! is configuration, so a CDN in front of the same files changes nothing else.
+//! volume the replicas share), or an S3-compatible bucket by configuration. Either way
+//! this service serves the files under `/media/`; the public URL is configuration, so a
+//! CDN in front of them (or of the bucket) changes nothing else.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-use super::config::MediaSettings;
+use secrecy::ExposeSecret;
+
+use super::config::{MediaSettings, S3Settings};
 
 /// Where media is kept and where shoppers fetch it.
 #[derive(Clone)]
@@ -27,11 +31,34 @@ pub struct MediaStore {
 pub struct BadKey;
 
 impl MediaStore {
-    /// The store the settings name, its directory created when missing.
+    /// The store the settings name: their bucket, or their directory (created when
+    /// missing).
     pub fn open(settings: &MediaSettings) -> anyhow::Result<MediaStore> {
-        std::fs::create_dir_all(&settings.dir)?;
-        let store = LocalFileSystem::new_with_prefix(&settings.dir)?;
-        Ok(MediaStore { store: Arc::new(store), public_url: settings.public_url.trim_end_matches('/').into() })
+        let store: Arc<dyn ObjectStore> = match &settings.s3 {
+            Some(s3) => Arc::new(Self::bucket(s3)?),
+            None => {
+                std::fs::create_dir_all(&settings.dir)?;
+                Arc::new(LocalFileSystem::new_with_prefix(&settings.dir)?)
+            }
+        };
+        Ok(MediaStore { store, public_url: settings.public_url.trim_end_matches('/').into() })
+    }
+
+    /// Requests are signed (SigV4) with the static key of the settings, not with
+    /// credentials found in the environment, so what the service writes to is what
+    /// its configuration says.
+    fn bucket(s3: &S3Settings) -> anyhow::Result<object_store::aws::AmazonS3> {
+        super::outbound::install_tls_provider();
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&s3.bucket)
+            .with_region(&s3.region)
+            .with_access_key_id(&s3.access_key_id)
+            .with_secret_access_key(s3.secret_access_key.expose_secret())
+            .with_allow_http(s3.allow_http);
+        if let Some(endpoint) = &s3.endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        Ok(builder.build()?)
     }
 
     fn path(key: &str) -> Result<Path, BadKey> {
@@ -91,6 +118,7 @@ mod tests {
             public_url: "https://cdn.example/media/".into(),
             max_upload_bytes: 1,
             max_photos_per_listing: 1,
+            s3: None,
         };
         let media = MediaStore::open(&settings).unwrap();
         media.put("photos/a/full.jpg", Bytes::from_static(b"jpeg")).await.unwrap();

@@ -89,7 +89,7 @@ pub struct TestApp {
     /// The search index directory, removed with the app.
     _index_dir: tempfile::TempDir,
     /// The stored photos, removed with the app.
-    _media_dir: tempfile::TempDir,
+    media_dir: tempfile::TempDir,
     pub db: PgPool,
     pub db_name: String,
     pub client: reqwest::Client,
@@ -156,17 +156,7 @@ async fn start_app(
     let events = application.state().events.clone();
     tokio::spawn(application.run_until(std::future::pending()));
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
-    TestApp {
-        address,
-        _index_dir: index_dir,
-        _media_dir: media_dir,
-        db,
-        db_name,
-        client,
-        metrics_address,
-        events,
-        owns_database,
-    }
+    TestApp { address, _index_dir: index_dir, media_dir, db, db_name, client, metrics_address, events, owns_database }
 }
 
 impl TestApp {
@@ -187,6 +177,11 @@ impl TestApp {
     }
 
     /// The server's search index directory.
+    /// The local directory photos go to when no bucket is configured.
+    pub fn media_dir(&self) -> &std::path::Path {
+        self.media_dir.path()
+    }
+
     pub fn index_dir(&self) -> &std::path::Path {
         self._index_dir.path()
     }

@@ -6,6 +6,8 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageFormat, RgbImage};
 use serde_json::Value;
 
+use cargoparts::platform::config::S3Settings;
+
 use crate::helpers::{TestApp, ndjson, record, spawn_app_with};
 
 fn photo(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
@@ -46,24 +48,7 @@ async fn an_uploaded_photo_is_made_into_three_sizes_and_shows_on_the_listing_and
     let second = upload(&app, &key, "PH-1", "image/webp", photo(800, 800, ImageFormat::WebP)).await;
     assert_eq!(second.status(), 202);
 
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let photos: Vec<Value> = loop {
-        let listed = app
-            .client
-            .get(app.url("/api/v1/seller/listings/PH-1/photos"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json::<Vec<Value>>()
-            .await
-            .unwrap();
-        if listed.iter().all(|p| p["status"] == "ready") {
-            break listed;
-        }
-        assert!(std::time::Instant::now() < deadline, "the sizes were not made: {listed:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let photos = ready_photos(&app, &key, "PH-1").await;
     assert_eq!(photos.iter().map(|p| p["position"].as_i64().unwrap()).collect::<Vec<_>>(), [0, 1]);
     for (size, dimensions) in [("thumbnail", (160, 107)), ("card", (480, 320)), ("full", (1280, 853))] {
         let url = photos[0]["sizes"][size].as_str().unwrap();
@@ -85,6 +70,108 @@ async fn an_uploaded_photo_is_made_into_three_sizes_and_shows_on_the_listing_and
     let results = app.search(&[("q", "فلتر زيت كامري")]).await;
     let hit = results["data"].as_array().unwrap().iter().find(|h| h["sku"] == "PH-1").expect("the listing is found");
     assert_eq!(hit["photo"], photos[0]["sizes"]["card"], "result cards show the uploaded photo");
+}
+
+/// Waits until every photo of `sku` is ready, and returns them.
+async fn ready_photos(app: &TestApp, key: &str, sku: &str) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let listed = app
+            .client
+            .get(app.url(&format!("/api/v1/seller/listings/{sku}/photos")))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+            .json::<Vec<Value>>()
+            .await
+            .unwrap();
+        if !listed.is_empty() && listed.iter().all(|p| p["status"] == "ready") {
+            return listed;
+        }
+        assert!(std::time::Instant::now() < deadline, "the sizes were not made: {listed:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// An S3 bucket as its REST API keeps objects: `PUT /{bucket}/{key}` stores the body
+/// and answers its `ETag`; `GET` returns it with `ETag` and `Last-Modified`, or 404.
+/// Every request is recorded with its `Authorization` header.
+#[derive(Clone, Default)]
+struct FakeBucket {
+    objects: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>>,
+    authorizations: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl wiremock::Respond for FakeBucket {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let authorization = request.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+        self.authorizations.lock().unwrap().push(authorization.to_string());
+        let path = request.url.path().trim_start_matches('/').to_string();
+        let etag = |bytes: &[u8]| format!("\"{:x}\"", bytes.len() * 31 + bytes.first().copied().unwrap_or(0) as usize);
+        match request.method.as_str() {
+            "PUT" => {
+                let tag = etag(&request.body);
+                self.objects.lock().unwrap().insert(path, request.body.clone());
+                wiremock::ResponseTemplate::new(200).insert_header("ETag", tag)
+            }
+            "GET" => match self.objects.lock().unwrap().get(&path) {
+                Some(bytes) => wiremock::ResponseTemplate::new(200)
+                    .insert_header("ETag", etag(bytes))
+                    .insert_header("Last-Modified", "Thu, 03 Dec 2026 12:00:00 GMT")
+                    .set_body_bytes(bytes.clone()),
+                None => wiremock::ResponseTemplate::new(404).set_body_string(
+                    "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>",
+                ),
+            },
+            _ => wiremock::ResponseTemplate::new(405),
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_a_bucket_configured_photos_are_kept_in_it_and_served_from_it() {
+    let bucket = FakeBucket::default();
+    let s3 = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any()).respond_with(bucket.clone()).mount(&s3).await;
+    let endpoint = s3.uri();
+    let app = spawn_app_with(|s| {
+        s.jobs.poll_interval_ms = 50;
+        s.media.s3 = Some(S3Settings {
+            bucket: "cargoparts-media".into(),
+            region: "me-central-1".into(),
+            endpoint: Some(endpoint),
+            access_key_id: "AKIDCARGOPARTS".into(),
+            secret_access_key: "a-secret-key".into(),
+            allow_http: true,
+        });
+    })
+    .await;
+    let (_, key) = app.seller_with_key("S-BUCKET").await;
+    assert_eq!(app.post_inventory(&key, "application/x-ndjson", ndjson(&[record("BK-1")])).await.status(), 200);
+    assert_eq!(upload(&app, &key, "BK-1", "image/jpeg", photo(1600, 1200, ImageFormat::Jpeg)).await.status(), 202);
+    let photos = ready_photos(&app, &key, "BK-1").await;
+
+    let stored: Vec<String> = bucket.objects.lock().unwrap().keys().cloned().collect();
+    assert_eq!(stored.len(), 4, "the original and three sizes: {stored:?}");
+    assert!(stored.iter().all(|k| k.starts_with("cargoparts-media/photos/")), "path-style keys: {stored:?}");
+    for size in ["thumbnail", "card", "full"] {
+        let url = photos[0]["sizes"][size].as_str().unwrap();
+        let object = format!("cargoparts-media/{}", url.split_once("/media/").unwrap().1);
+        let kept = bucket.objects.lock().unwrap().get(&object).cloned().expect("the size is in the bucket");
+        let served = app.client.get(app.url(&media_path(url))).send().await.unwrap();
+        assert_eq!(served.status(), 200, "{url}");
+        assert_eq!(served.bytes().await.unwrap().as_ref(), kept.as_slice(), "{size} is served from the bucket");
+    }
+    let missing = app.client.get(app.url("/media/photos/none/none/full.jpg")).send().await.unwrap();
+    assert_eq!(missing.status(), 404, "a key the bucket does not hold");
+    let authorizations = bucket.authorizations.lock().unwrap().clone();
+    assert!(
+        authorizations.iter().all(|a| a.starts_with("AWS4-HMAC-SHA256 Credential=AKIDCARGOPARTS/")
+            && a.contains("/me-central-1/s3/aws4_request")),
+        "every request is signed with the configured key: {authorizations:?}"
+    );
+    assert_eq!(std::fs::read_dir(app.media_dir()).unwrap().count(), 0, "nothing is written to the local directory");
 }
 
 #[tokio::test]
