@@ -24,6 +24,7 @@ use crate::auth::AuthState;
 use crate::auth::keys::Keys;
 use crate::catalog::listings::ListingCache;
 use crate::catalog::photos;
+use crate::catalog::sellers::SellerCache;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::http::rate_limit::RateLimits;
 use crate::notify::Notifier;
@@ -59,6 +60,7 @@ pub struct AppState {
     pub payments: PaymentsState,
     pub notifier: Notifier,
     pub listing_cache: ListingCache,
+    pub seller_cache: SellerCache,
     pub media: MediaStore,
     /// This process's end of the event bus the replicas share.
     pub events: EventBus,
@@ -99,6 +101,7 @@ impl AppState {
         let payments = PaymentsState::new(primary.clone(), settings.clone(), orders.clone())?;
         let notifier = Notifier::new(&settings, orders.clone())?;
         let listing_cache = ListingCache::new(shared.clone(), settings.cache.limits());
+        let seller_cache = SellerCache::new(shared.clone(), settings.cache.limits());
         let media = MediaStore::open(&settings.media)?;
         let auth = AuthState::new(&settings, keys, shared, limiter, notifier.code_sender());
         let events = match (&redis, &settings.redis.url) {
@@ -122,6 +125,7 @@ impl AppState {
             payments,
             notifier,
             listing_cache,
+            seller_cache,
             media,
             events,
             jobs_wakeup: Wakeup::default(),
@@ -210,8 +214,9 @@ impl Application {
         let _expiry = BackgroundTask(tokio::spawn(crate::orders::expiry::run(state.orders.clone())));
         let _payments = BackgroundTask(tokio::spawn(crate::payments::poller::run(state.payments.clone())));
         let (_background, stop_worker, worker) = Background::of(&state).start();
-        let _evictions = BackgroundTask(tokio::spawn(evict_changed_listings(
+        let _evictions = BackgroundTask(tokio::spawn(evict_changed(
             state.listing_cache.clone(),
+            state.seller_cache.clone(),
             state.search.changes.subscribe(),
         )));
         let http = &state.settings.http;
@@ -249,15 +254,25 @@ impl Application {
     }
 }
 
-/// Drops the cached pages of the listings this replica's index applied a change of;
-/// everything kept in process when what changed is not known (a rebuilt index, a
-/// listener that fell behind).
-async fn evict_changed_listings(cache: ListingCache, mut changes: tokio::sync::broadcast::Receiver<IndexChange>) {
+/// Drops the cached pages of the listings this replica's index applied a change of,
+/// and the profiles of their sellers; everything kept in process when what changed is
+/// not known (a rebuilt index, a listener that fell behind).
+async fn evict_changed(
+    listings: ListingCache,
+    sellers: SellerCache,
+    mut changes: tokio::sync::broadcast::Receiver<IndexChange>,
+) {
     use tokio::sync::broadcast::error::RecvError;
     loop {
         match changes.recv().await {
-            Ok(IndexChange::Listings(ids)) => cache.evict(&ids).await,
-            Ok(IndexChange::Rebuilt) | Err(RecvError::Lagged(_)) => cache.clear_local(),
+            Ok(IndexChange::Listings(changed)) => {
+                listings.evict(&changed.listings).await;
+                sellers.evict(&changed.sellers).await;
+            }
+            Ok(IndexChange::Rebuilt) | Err(RecvError::Lagged(_)) => {
+                listings.clear_local();
+                sellers.clear_local();
+            }
             Err(RecvError::Closed) => return,
         }
     }

@@ -144,8 +144,7 @@ impl ListingCache {
 
     /// Drops the pages of `ids`.
     pub async fn evict(&self, ids: &[Uuid]) {
-        let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        self.0.evict(&keys).await;
+        self.0.evict(ids).await;
     }
 
     /// Drops every page kept in process.

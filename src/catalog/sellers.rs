@@ -1,5 +1,6 @@
 //! Sellers: public profiles, and creating seller records outside a feed.
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -9,6 +10,8 @@ use uuid::Uuid;
 use super::error::CatalogError;
 use super::feed::SellerInput;
 use super::store;
+use crate::platform::cache::{CacheLimits, ReadCache, Source};
+use crate::platform::redis::SharedStore;
 
 /// A seller as shoppers see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -21,10 +24,34 @@ pub struct SellerView {
     pub member_since: DateTime<Utc>,
 }
 
-/// The public profile of the seller under `raw_id`, if it is active.
-pub async fn profile(db: &PgPool, raw_id: &str) -> Result<SellerView, CatalogError> {
+/// The public profile of the seller under `raw_id`, if it is active, as its JSON
+/// answer, from the cache when it holds it; where the answer came from.
+pub async fn shown_profile(cache: &SellerCache, db: &PgPool, raw_id: &str) -> Result<(Bytes, Source), CatalogError> {
     let id = Uuid::parse_str(raw_id).map_err(|_| CatalogError::invalid("id", "must be a UUID"))?;
-    store::seller_profile(db, id).await?.ok_or(CatalogError::NotFound("seller"))
+    let found = cache.0.get_or_load(&id.to_string(), || store::seller_profile(db, id)).await?;
+    found.ok_or(CatalogError::NotFound("seller"))
+}
+
+/// The sellers' profile cache: in process over Redis. A profile shows the seller's
+/// name, city and count of active listings, and every change of those re-indexes
+/// one of the seller's listings (a rename re-indexes them all): the search index's
+/// change stream evicts it, on every replica. A seller without listings is not in
+/// that stream; its renamed profile shows once its entries expire.
+#[derive(Clone)]
+pub struct SellerCache(pub ReadCache);
+
+impl SellerCache {
+    pub fn new(shared: Option<SharedStore>, limits: CacheLimits) -> SellerCache {
+        SellerCache(ReadCache::new("seller", shared, limits))
+    }
+
+    pub async fn evict(&self, ids: &[Uuid]) {
+        self.0.evict(ids).await;
+    }
+
+    pub fn clear_local(&self) {
+        self.0.clear_local();
+    }
 }
 
 /// The id of the seller with this external id.

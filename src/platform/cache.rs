@@ -46,6 +46,17 @@ pub enum Source {
     Loaded,
 }
 
+impl Source {
+    /// How an answer's `X-Cache` header names it.
+    pub fn served_from(self) -> &'static str {
+        match self {
+            Source::Memory => "memory",
+            Source::Redis => "redis",
+            Source::Loaded => "miss",
+        }
+    }
+}
+
 impl ReadCache {
     pub fn new(kind: &'static str, shared: Option<SharedStore>, limits: CacheLimits) -> ReadCache {
         let local =
@@ -105,15 +116,16 @@ impl ReadCache {
     }
 
     /// Drops the entries of `ids` from both layers.
-    pub async fn evict(&self, ids: &[String]) {
-        for id in ids {
+    pub async fn evict<K: ToString>(&self, ids: &[K]) {
+        let ids: Vec<String> = ids.iter().map(K::to_string).collect();
+        for id in &ids {
             self.local.invalidate(id);
         }
         if let Some(shared) = &self.shared
             && !ids.is_empty()
         {
             let mut del = redis::cmd("DEL");
-            for id in ids {
+            for id in &ids {
                 del.arg(self.shared_key(shared, id));
             }
             if let Err(error) = shared.query::<i64>(&del).await {

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
+use tantivy::schema::Value;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 
 use super::schema::{self, Fields, INDEX_FORMAT};
@@ -38,6 +39,31 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when missing. An index of another format
     /// or schema is discarded: it is always rebuildable from PostgreSQL.
+    /// The sellers of those of `ids` this index holds, read from their stored views.
+    pub fn sellers_of(&self, ids: &[uuid::Uuid]) -> anyhow::Result<Vec<uuid::Uuid>> {
+        #[derive(Deserialize)]
+        struct View {
+            seller: Seller,
+        }
+        #[derive(Deserialize)]
+        struct Seller {
+            id: uuid::Uuid,
+        }
+        let searcher = self.searcher();
+        let mut sellers = Vec::new();
+        for id in ids {
+            let term = tantivy::Term::from_field_text(self.fields.id, &id.to_string());
+            let query = tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+            for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                if let Some(view) = doc.get_first(self.fields.view).and_then(|v| v.as_str()) {
+                    sellers.push(serde_json::from_str::<View>(view)?.seller.id);
+                }
+            }
+        }
+        Ok(sellers)
+    }
+
     pub fn open_or_create(dir: &Path) -> anyhow::Result<SearchIndex> {
         let (schema, fields) = schema::build();
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

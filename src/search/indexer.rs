@@ -122,7 +122,9 @@ impl Indexer {
         self.adopt_published_generation().await?;
         match self.updater.catch_up().await? {
             CatchUp::OutboxPruned => self.rebuild_after_pruning().await?,
-            CatchUp::Applied(ids) if !ids.is_empty() => self.announce(IndexChange::Listings(ids.into())),
+            CatchUp::Applied(changed) if !changed.is_empty() => {
+                self.announce(IndexChange::Listings(std::sync::Arc::new(changed)))
+            }
             CatchUp::Applied(_) => {}
         }
         self.report_commit();

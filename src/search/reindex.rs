@@ -181,7 +181,7 @@ async fn build_and_publish(
     progress.set_phase(ReindexPhase::CatchingUp);
     for _ in 0..CATCH_UP_ROUNDS {
         match updater.catch_up().await? {
-            CatchUp::Applied(ids) if ids.is_empty() => break,
+            CatchUp::Applied(changed) if changed.is_empty() => break,
             CatchUp::Applied(_) => continue,
             CatchUp::OutboxPruned => anyhow::bail!("the change stream was pruned past the new index during its build"),
         }

@@ -78,9 +78,24 @@ pub struct SearchService {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IndexChange {
     /// These listings changed (or went).
-    Listings(Arc<[uuid::Uuid]>),
+    Listings(Arc<Changed>),
     /// The index was rebuilt from the tables: anything may have changed.
     Rebuilt,
+}
+
+/// What one catch-up of the index applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// The listings re-read (replaced, or removed).
+    pub listings: Vec<uuid::Uuid>,
+    /// Their sellers, as the listings are now or, for those removed, as they were.
+    pub sellers: Vec<uuid::Uuid>,
+}
+
+impl Changed {
+    pub fn is_empty(&self) -> bool {
+        self.listings.is_empty()
+    }
 }
 
 /// Changes a slow listener may fall behind before it misses some (and is told so).

@@ -4,6 +4,7 @@
 //! Applying a change re-reads the listing and replaces its document, so replaying a
 //! change after a crash is harmless.
 
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use super::document::to_document;
 use super::index::{SearchIndex, Watermark, commit};
 use super::schema::INDEX_FORMAT;
+use super::service::Changed;
 use super::store::{self, listings};
 use crate::catalog::listings::ListingView;
 
@@ -37,7 +39,7 @@ pub struct BuildProgress {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatchUp {
     /// These listings were re-read and replaced (none when nothing changed).
-    Applied(Vec<Uuid>),
+    Applied(Changed),
     /// Outbox rows this index had not read yet were pruned: only a full build can
     /// bring it back in line with the database.
     OutboxPruned,
@@ -134,13 +136,21 @@ impl IndexUpdater {
             return Ok(CatchUp::OutboxPruned);
         }
         if snapshot.xmin <= self.watermark.xmin {
-            return Ok(CatchUp::Applied(Vec::new()));
+            return Ok(CatchUp::Applied(Changed::default()));
         }
         let changes = store::outbox::changed_listings(&self.db, self.watermark.xmin, snapshot.xmin).await?;
         let seq = changes.iter().map(|(_, s)| *s).max().unwrap_or(self.watermark.seq).max(self.watermark.seq);
         let ids: Vec<Uuid> = changes.into_iter().map(|(id, _)| id).collect();
+        let mut sellers = BTreeSet::new();
         for chunk in ids.chunks(CATCH_UP_CHUNK) {
             let listings = listings::active_among(&self.db, chunk).await?;
+            sellers.extend(listings.iter().map(|listing| listing.seller.id));
+            // A listing that went (deleted, deactivated) is known only to the index now.
+            let kept: HashSet<Uuid> = listings.iter().map(|listing| listing.id).collect();
+            let gone: Vec<Uuid> = chunk.iter().filter(|id| !kept.contains(id)).copied().collect();
+            if !gone.is_empty() {
+                sellers.extend(self.index.sellers_of(&gone)?);
+            }
             {
                 let writer = self.writer.lock().expect("writer lock");
                 for id in chunk {
@@ -153,7 +163,7 @@ impl IndexUpdater {
         if !ids.is_empty() {
             tracing::debug!(applied = ids.len(), seq, "index caught up");
         }
-        Ok(CatchUp::Applied(ids))
+        Ok(CatchUp::Applied(Changed { listings: ids, sellers: sellers.into_iter().collect() }))
     }
 
     async fn commit(&mut self, watermark: Watermark) -> anyhow::Result<()> {

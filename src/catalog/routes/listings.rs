@@ -6,7 +6,6 @@ use axum::response::IntoResponse;
 use crate::catalog::listings::{self, ListingCache, ListingView};
 use crate::http::error::{AppError, ErrorEnvelope};
 use crate::http::json::cached_json_bytes;
-use crate::platform::cache::Source;
 use crate::platform::db::PrimaryDb;
 
 /// A listing with its seller and the cars it fits.
@@ -30,10 +29,5 @@ pub async fn get_listing(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {
     let (body, source) = listings::shown_listing(&cache, &db, &id).await?;
-    let served_from = match source {
-        Source::Memory => "memory",
-        Source::Redis => "redis",
-        Source::Loaded => "miss",
-    };
-    Ok(cached_json_bytes(body, 30, served_from))
+    Ok(cached_json_bytes(body, 30, source.served_from()))
 }

@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 
 use super::api_keys::{self, SellerAuth};
 use super::listings::ListingCache;
+use super::sellers::SellerCache;
 use super::taxonomy::TaxonomyState;
 use crate::http::credentials::bearer_token;
 use crate::http::error::AppError;
@@ -31,6 +32,7 @@ where
     ReadDb: FromRef<S>,
     TaxonomyState: FromRef<S>,
     ListingCache: FromRef<S>,
+    SellerCache: FromRef<S>,
     MediaStore: FromRef<S>,
     VerifiedKeys: FromRef<S>,
     std::sync::Arc<Settings>: FromRef<S>,

@@ -9,12 +9,11 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::catalog::api_keys::SellerAuth;
-use crate::catalog::sellers::{self, SellerTaxProfile, SellerView};
+use crate::catalog::sellers::{self, SellerCache, SellerTaxProfile, SellerView};
 use crate::http::error::{AppError, ErrorEnvelope};
 use crate::http::extract::AppJson;
-use crate::http::json::cached_json;
+use crate::http::json::cached_json_bytes;
 use crate::platform::db::PrimaryDb;
-use crate::platform::db::ReadDb;
 
 /// A seller's public profile.
 #[utoipa::path(
@@ -29,11 +28,13 @@ use crate::platform::db::ReadDb;
     )
 )]
 pub async fn get_seller(
-    State(ReadDb(db)): State<ReadDb>,
+    // Misses read the primary, for the reason listing pages do.
+    State(PrimaryDb(db)): State<PrimaryDb>,
+    State(cache): State<SellerCache>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {
-    let seller = sellers::profile(&db, &id).await?;
-    Ok(cached_json(&seller, 60))
+    let (body, source) = sellers::shown_profile(&cache, &db, &id).await?;
+    Ok(cached_json_bytes(body, 60, source.served_from()))
 }
 
 /// `PATCH /seller/profile`.
