@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::AuthState;
 use crate::auth::keys::Keys;
+use crate::auth::recovery::ResetMailer;
 use crate::catalog::listings::ListingCache;
 use crate::catalog::photos;
 use crate::catalog::sellers::SellerCache;
@@ -99,7 +100,8 @@ impl AppState {
         let settings = Arc::new(settings);
         let orders = OrdersState::new(primary.clone(), settings.clone(), keys.clone());
         let payments = PaymentsState::new(primary.clone(), settings.clone(), orders.clone())?;
-        let notifier = Notifier::new(&settings, orders.clone())?;
+        let resets = ResetMailer::new(primary.clone(), keys.clone(), &settings.auth);
+        let notifier = Notifier::new(&settings, orders.clone(), resets)?;
         let listing_cache = ListingCache::new(shared.clone(), settings.cache.limits());
         let seller_cache = SellerCache::new(shared.clone(), settings.cache.limits());
         let media = MediaStore::open(&settings.media)?;
@@ -317,15 +319,16 @@ impl Background {
             None => EventBus::local(),
         };
         let settings = Arc::new(settings);
-        let orders = OrdersState::new(db.clone(), settings.clone(), keys);
-        let notifier = Notifier::new(&settings, orders)?;
+        let orders = OrdersState::new(db.clone(), settings.clone(), keys.clone());
+        let resets = ResetMailer::new(db.clone(), keys, &settings.auth);
+        let notifier = Notifier::new(&settings, orders, resets)?;
         let media = MediaStore::open(&settings.media)?;
         Ok(Background { db, settings, notifier, media, events, wakeup: Wakeup::default() })
     }
 
-    /// The relay: its events go to the notifications' subscriber.
+    /// The relay: its events go to the notifications' subscribers.
     fn relay(&self) -> Relay {
-        let subscribers = vec![self.notifier.subscriber()];
+        let subscribers = self.notifier.subscribers();
         Relay::new(self.db.clone(), self.events.clone(), subscribers, self.settings.events.clone(), self.wakeup.clone())
     }
 

@@ -58,7 +58,8 @@ pub fn router(state: AppState) -> Router {
     let document = openapi.clone();
     // Photo files: not rate limited (a page of results fetches dozens), and cached
     // for good by browsers and any CDN in front.
-    let mut app = Router::new().merge(api).merge(crate::catalog::media_routes());
+    let mut app =
+        Router::new().merge(api).merge(crate::catalog::media_routes()).merge(crate::auth::page_routes(limits));
     if state.payments.sandbox.is_some() {
         // A development provider's page: not part of the API's contract.
         app = app.nest("/api/v1", crate::payments::sandbox_routes());
@@ -125,10 +126,12 @@ fn cors(settings: &Settings) -> CorsLayer {
 /// own extractors (a path parameter that is not UTF-8), of tower-http's layers (an
 /// unsupported `Content-Encoding`), anything a handler answered in plain text. JSON
 /// answers are left alone: they are the envelope already, or a documented body
-/// (readiness' 503).
+/// (readiness' 503); so are HTML pages, which a person reads (the reset page's
+/// "this link has expired").
 async fn envelope_plain_errors(response: Response) -> Response {
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+    let documented = is_json(response.headers()) || is_html(response.headers());
+    if !(status.is_client_error() || status.is_server_error()) || documented {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -147,6 +150,10 @@ async fn envelope_plain_errors(response: Response) -> Response {
         }
     }
     enveloped
+}
+
+fn is_html(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn is_json(headers: &axum::http::HeaderMap) -> bool {

@@ -12,6 +12,7 @@ pub mod mfa;
 pub mod otp;
 pub mod passwords;
 pub mod principal;
+pub mod recovery;
 pub mod revocation;
 pub mod routes;
 pub mod sessions;
@@ -29,6 +30,7 @@ use crate::platform::sms::SmsSender;
 use keys::Keys;
 use revocation::Revocations;
 
+pub use routes::reset_page::routes as page_routes;
 pub use routes::routes;
 
 /// What the auth endpoints and extractors share.

@@ -14,6 +14,8 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::platform::phone::Phone;
+
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 128;
 
@@ -60,6 +62,16 @@ const COMMON: &[&str] = &[
     "muhammad123",
     "abdullah123",
 ];
+
+/// What a password must not contain: the name, the email's local part, the phone's
+/// national digits.
+pub fn personal<'a>(name: &'a str, email: Option<&'a str>, phone: Option<&'a Phone>) -> [&'a str; 3] {
+    [
+        name,
+        email.and_then(|e| e.split('@').next()).unwrap_or(""),
+        phone.map_or("", |p| p.as_str().trim_start_matches("+966")),
+    ]
+}
 
 /// Why a password is refused, in words a user can act on.
 pub fn policy_violation(password: &str, personal: &[&str]) -> Option<String> {

@@ -39,6 +39,7 @@ pub enum EndReason {
     Logout,
     RefreshReuse,
     PasswordChange,
+    PasswordReset,
     Admin,
     MfaChange,
 }
@@ -49,6 +50,7 @@ impl EndReason {
             EndReason::Logout => "logout",
             EndReason::RefreshReuse => "refresh_reuse",
             EndReason::PasswordChange => "password_change",
+            EndReason::PasswordReset => "password_reset",
             EndReason::Admin => "admin",
             EndReason::MfaChange => "mfa_change",
         }

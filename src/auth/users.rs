@@ -17,6 +17,11 @@ use crate::platform::client::RequestContext;
 use crate::platform::crypto::{FieldCipher, LookupHasher};
 use crate::platform::phone::Phone;
 
+/// The event of a new account, in the event outbox for other modules and the log.
+pub const REGISTERED: &str = "account.registered";
+/// The event of a password changed by its owner (a reset raises `account.password_reset`).
+pub const PASSWORD_CHANGED: &str = "account.password_changed";
+
 /// A user row with what sign-in needs.
 #[derive(Clone)]
 pub struct UserRecord {

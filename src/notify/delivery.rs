@@ -26,6 +26,12 @@ impl From<DeliveryError> for JobFailure {
 }
 
 impl Notifier {
+    /// Whether the message with `key` went out already (an earlier run, or a duplicate job).
+    pub(super) async fn already_sent(&self, channel: Channel, key: &str) -> Result<bool, JobFailure> {
+        let status = store::status_of(&self.orders.db, channel, key).await?;
+        Ok(matches!(status.as_deref(), Some("sent" | "logged")))
+    }
+
     /// Sends `text` to `to`, logged as `attempt` says.
     pub(super) async fn send_sms(&self, attempt: &Attempt<'_>, to: &Phone, text: &str) -> Result<(), DeliveryError> {
         let db = &self.orders.db;

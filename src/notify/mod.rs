@@ -5,6 +5,7 @@
 //! Without a provider, development notes in the log that a message was due (never what
 //! it says); production refuses to start (see the settings' production check).
 
+pub mod accounts;
 mod codes;
 mod delivery;
 pub mod orders;
@@ -15,6 +16,7 @@ pub mod templates;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::recovery::ResetMailer;
 use crate::orders::OrdersState;
 use crate::platform::config::Settings;
 use crate::platform::events::Subscriber;
@@ -30,6 +32,8 @@ use providers::{EmailProvider, LoggedEmail, LoggedSms, SmsProvider};
 pub struct Notifier {
     /// Orders are read (and their phones opened) when a message about one leaves.
     pub orders: OrdersState,
+    /// Password-reset emails are built (and their links signed) when they leave.
+    pub resets: ResetMailer,
     pub sms: Arc<dyn SmsProvider>,
     pub email: Arc<dyn EmailProvider>,
     /// Attempts of a message job before it is dead-lettered.
@@ -38,7 +42,7 @@ pub struct Notifier {
 
 impl Notifier {
     /// The providers the settings configure, or the development senders.
-    pub fn new(settings: &Settings, orders: OrdersState) -> anyhow::Result<Notifier> {
+    pub fn new(settings: &Settings, orders: OrdersState, resets: ResetMailer) -> anyhow::Result<Notifier> {
         let notify = &settings.notify;
         let http = http_client(Duration::from_millis(notify.timeout_ms))?;
         let sms: Arc<dyn SmsProvider> = match &notify.unifonic {
@@ -55,19 +59,20 @@ impl Notifier {
                 Arc::new(LoggedEmail)
             }
         };
-        Ok(Notifier { orders, sms, email, max_attempts: settings.jobs.max_attempts })
+        Ok(Notifier { orders, resets, sms, email, max_attempts: settings.jobs.max_attempts })
     }
 
-    /// The subscriber that turns order events into message jobs.
-    pub fn subscriber(&self) -> Arc<dyn Subscriber> {
-        Arc::new(orders::OrderEvents(self.clone()))
+    /// The subscribers that turn order and account events into message jobs.
+    pub fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
+        vec![Arc::new(orders::OrderEvents(self.clone())), Arc::new(accounts::AccountEvents(self.clone()))]
     }
 
     /// The handlers of the message jobs.
     pub fn register(&self, handlers: &mut Handlers) {
         let notifier = Arc::new(self.clone());
         handlers.register(orders::SMS_JOB, Arc::new(orders::OrderSms(notifier.clone())));
-        handlers.register(orders::EMAIL_JOB, Arc::new(orders::OrderEmail(notifier)));
+        handlers.register(orders::EMAIL_JOB, Arc::new(orders::OrderEmail(notifier.clone())));
+        handlers.register(accounts::RESET_EMAIL_JOB, Arc::new(accounts::ResetEmail(notifier)));
     }
 
     /// The sender of sign-in codes: the same provider, logged without the code.

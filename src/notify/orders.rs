@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::Notifier;
 use super::providers::{Attachment, Email};
-use super::store::{self, Attempt, Channel};
+use super::store::{Attempt, Channel};
 use super::templates::{self, Locale, OrderMessage};
 use crate::orders::contact::{self, OrderContact};
 use crate::orders::invoices;
@@ -123,12 +123,6 @@ async fn contact_of(notifier: &Notifier, order_id: Uuid) -> Result<OrderContact,
         .ok_or_else(|| JobFailure::Permanent(format!("order {order_id} no longer exists")))
 }
 
-/// Whether the message with `key` went out already (an earlier run, or a duplicate job).
-async fn already_sent(notifier: &Notifier, channel: Channel, key: &str) -> Result<bool, JobFailure> {
-    let status = store::status_of(&notifier.orders.db, channel, key).await?;
-    Ok(matches!(status.as_deref(), Some("sent" | "logged")))
-}
-
 /// Sends an order's text message.
 pub struct OrderSms(pub Arc<Notifier>);
 
@@ -137,7 +131,7 @@ impl JobHandler for OrderSms {
     async fn run(&self, job: &Job) -> Result<(), JobFailure> {
         let notifier = &self.0;
         let notice = payload(job)?;
-        if already_sent(notifier, Channel::Sms, &notice.key).await? {
+        if notifier.already_sent(Channel::Sms, &notice.key).await? {
             return Ok(());
         }
         let contact = contact_of(notifier, notice.order_id).await?;
@@ -163,7 +157,7 @@ impl JobHandler for OrderEmail {
     async fn run(&self, job: &Job) -> Result<(), JobFailure> {
         let notifier = &self.0;
         let notice = payload(job)?;
-        if already_sent(notifier, Channel::Email, &notice.key).await? {
+        if notifier.already_sent(Channel::Email, &notice.key).await? {
             return Ok(());
         }
         let contact = contact_of(notifier, notice.order_id).await?;

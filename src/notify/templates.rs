@@ -95,60 +95,142 @@ impl OrderMessage {
 
     /// The email's plain-text part: the text message with a greeting and a footer.
     pub fn email_text(&self, locale: Locale, name: &str, has_invoices: bool) -> String {
-        let (greeting, invoices, footer) = match locale {
-            Locale::Arabic => {
-                (format!("مرحباً {name}،"), "فواتيرك الضريبية المبسطة مرفقة بهذه الرسالة.", "فريق كارقو بارتس")
-            }
-            Locale::English => {
-                (format!("Hello {name},"), "Your simplified tax invoices are attached.", "The CargoParts team")
-            }
-        };
+        let (greeting, invoices, footer) = words(locale, name);
         let invoices = if has_invoices { format!("\n\n{invoices}") } else { String::new() };
         format!("{greeting}\n\n{}{invoices}\n\n{footer}\n", self.sms(locale))
     }
 
     /// The email's HTML part.
     pub fn email_html(&self, locale: Locale, name: &str, has_invoices: bool) -> String {
-        let (lang, dir, align) = match locale {
-            Locale::Arabic => ("ar", "rtl", "right"),
-            Locale::English => ("en", "ltr", "left"),
-        };
-        let (greeting, invoices, footer) = match locale {
-            Locale::Arabic => {
-                (format!("مرحباً {name}،"), "فواتيرك الضريبية المبسطة مرفقة بهذه الرسالة.", "فريق كارقو بارتس")
+        let (greeting, invoices, _) = words(locale, name);
+        email_page(
+            locale,
+            &self.subject(locale),
+            html! {
+                p style=(PARAGRAPH) { (greeting) }
+                p style=(PARAGRAPH) { (self.sms(locale)) }
+                @if has_invoices { p style=(PARAGRAPH) { (invoices) } }
+            },
+        )
+    }
+}
+
+/// The greeting, the invoices line and the signature.
+fn words(locale: Locale, name: &str) -> (String, &'static str, &'static str) {
+    match locale {
+        Locale::Arabic => {
+            (format!("مرحباً {name}،"), "فواتيرك الضريبية المبسطة مرفقة بهذه الرسالة.", "فريق كارقو بارتس")
+        }
+        Locale::English => {
+            (format!("Hello {name},"), "Your simplified tax invoices are attached.", "The CargoParts team")
+        }
+    }
+}
+
+const PARAGRAPH: &str = "margin: 0 0 12px;";
+
+/// An email's HTML: a centred card of tables and inline styles (what mail clients
+/// render alike), right to left in Arabic, with `content` between the brand and the
+/// signature.
+fn email_page(locale: Locale, title: &str, content: Markup) -> String {
+    let (lang, dir, align) = match locale {
+        Locale::Arabic => ("ar", "rtl", "right"),
+        Locale::English => ("en", "ltr", "left"),
+    };
+    let (_, _, footer) = words(locale, "");
+    let font = "font-family: Tahoma, Arial, sans-serif; font-size: 16px; line-height: 1.6; color: #1a1a1a;";
+    let page: Markup = html! {
+        (DOCTYPE)
+        html lang=(lang) dir=(dir) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
             }
-            Locale::English => {
-                (format!("Hello {name},"), "Your simplified tax invoices are attached.", "The CargoParts team")
-            }
-        };
-        let font = "font-family: Tahoma, Arial, sans-serif; font-size: 16px; line-height: 1.6; color: #1a1a1a;";
-        let page: Markup = html! {
-            (DOCTYPE)
-            html lang=(lang) dir=(dir) {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (self.subject(locale)) }
+            body style="margin: 0; padding: 0; background: #f4f4f4;" {
+                table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background: #f4f4f4;" {
+                    tr { td align="center" style="padding: 24px 12px;" {
+                        table role="presentation" width="100%" cellpadding="0" cellspacing="0"
+                            style={ "max-width: 560px; background: #ffffff; border-radius: 8px; " (font) } {
+                            tr { td dir=(dir) align=(align) style={ "padding: 24px; text-align: " (align) ";" } {
+                                p style="margin: 0 0 16px; font-weight: bold; color: #0b6e4f;" { "CargoParts | كارقو بارتس" }
+                                (content)
+                                p style="margin: 24px 0 0; color: #555555;" { (footer) }
+                            } }
+                        }
+                    } }
                 }
-                body style="margin: 0; padding: 0; background: #f4f4f4;" {
-                    table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background: #f4f4f4;" {
-                        tr { td align="center" style="padding: 24px 12px;" {
-                            table role="presentation" width="100%" cellpadding="0" cellspacing="0"
-                                style={ "max-width: 560px; background: #ffffff; border-radius: 8px; " (font) } {
-                                tr { td dir=(dir) align=(align) style={ "padding: 24px; text-align: " (align) ";" } {
-                                    p style="margin: 0 0 16px; font-weight: bold; color: #0b6e4f;" { "CargoParts | كارقو بارتس" }
-                                    p style="margin: 0 0 12px;" { (greeting) }
-                                    p style="margin: 0 0 12px;" { (self.sms(locale)) }
-                                    @if has_invoices { p style="margin: 0 0 12px;" { (invoices) } }
-                                    p style="margin: 24px 0 0; color: #555555;" { (footer) }
-                                } }
-                            }
-                        } }
-                    }
-                }
             }
+        }
+    };
+    page.into_string()
+}
+
+/// The email with a password-reset link.
+#[derive(Debug, Clone)]
+pub struct PasswordResetMessage<'a> {
+    pub name: &'a str,
+    pub link: &'a str,
+    pub minutes: u64,
+}
+
+impl PasswordResetMessage<'_> {
+    pub const PURPOSE: &'static str = "password_reset";
+
+    pub fn subject(&self, locale: Locale) -> String {
+        match locale {
+            Locale::Arabic => "إعادة تعيين كلمة المرور | كارقو بارتس".into(),
+            Locale::English => "Reset your password | CargoParts".into(),
+        }
+    }
+
+    /// The request, the expiry and what to do when it was not you.
+    fn lines(&self, locale: Locale) -> [String; 3] {
+        let minutes = self.minutes;
+        match locale {
+            Locale::Arabic => [
+                "طلبت إعادة تعيين كلمة المرور لحسابك. اضغط الزر أو افتح الرابط لاختيار كلمة مرور جديدة.".into(),
+                format!("الرابط صالح لمدة {minutes} دقيقة ولمرة واحدة، وسيُطلب تسجيل الدخول من جديد على كل أجهزتك."),
+                "إن لم تطلب ذلك فتجاهل هذه الرسالة؛ كلمة مرورك الحالية لم تتغير.".into(),
+            ],
+            Locale::English => [
+                "You asked to reset your account's password. Use the button or open the link to choose a new one."
+                    .into(),
+                format!("The link works once, for {minutes} minutes; every device will then sign in again."),
+                "If this was not you, ignore this email: your current password has not changed.".into(),
+            ],
+        }
+    }
+
+    pub fn email_text(&self, locale: Locale) -> String {
+        let (greeting, _, footer) = words(locale, self.name);
+        let [asked, expiry, not_you] = self.lines(locale);
+        format!("{greeting}\n\n{asked}\n\n{}\n\n{expiry}\n{not_you}\n\n{footer}\n", self.link)
+    }
+
+    pub fn email_html(&self, locale: Locale) -> String {
+        let (greeting, _, _) = words(locale, self.name);
+        let [asked, expiry, not_you] = self.lines(locale);
+        let button = match locale {
+            Locale::Arabic => "اختيار كلمة مرور جديدة",
+            Locale::English => "Choose a new password",
         };
-        page.into_string()
+        email_page(
+            locale,
+            &self.subject(locale),
+            html! {
+                p style=(PARAGRAPH) { (greeting) }
+                p style=(PARAGRAPH) { (asked) }
+                table role="presentation" cellpadding="0" cellspacing="0" style="margin: 8px 0 16px;" {
+                    tr { td style="background: #0b6e4f; border-radius: 4px;" {
+                        a href=(self.link) style="display: inline-block; padding: 12px 20px; color: #ffffff; text-decoration: none; font-weight: bold;" { (button) }
+                    } }
+                }
+                p style="margin: 0 0 12px; font-size: 13px; color: #555555; word-break: break-all;" dir="ltr" { (self.link) }
+                p style=(PARAGRAPH) { (expiry) }
+                p style=(PARAGRAPH) { (not_you) }
+            },
+        )
     }
 }
 
@@ -203,6 +285,21 @@ mod tests {
         assert!(!html.contains("<الرياض>"));
         let english = shipped().email_html(Locale::English, "Noura", true);
         assert!(english.contains(r#"dir="ltr""#) && english.contains("invoices are attached"));
+    }
+
+    #[test]
+    fn the_reset_email_carries_its_link_in_both_parts_and_in_the_chosen_language() {
+        let message = PasswordResetMessage {
+            name: "نورة",
+            link: "https://cargoparts.example/reset-password?token=abc.def",
+            minutes: 30,
+        };
+        let arabic = message.email_html(Locale::Arabic);
+        assert!(arabic.contains(r#"<html lang="ar" dir="rtl">"#) && arabic.contains("30 دقيقة"));
+        assert!(arabic.contains(r#"href="https://cargoparts.example/reset-password?token=abc.def""#), "{arabic}");
+        let text = message.email_text(Locale::English);
+        assert!(text.contains("?token=abc.def") && text.contains("30 minutes"), "{text}");
+        assert!(message.subject(Locale::English).contains("Reset your password"));
     }
 
     #[test]

@@ -415,6 +415,15 @@ pub struct AuthSettings {
     pub otp_max_per_hour: u32,
     /// Wrong guesses a code or a second-factor challenge survives.
     pub max_code_attempts: u32,
+    /// The page a password-reset email links to; the link adds `?token=…`. The
+    /// service serves one at `/reset-password`; a separate storefront may name its own.
+    pub password_reset_url: String,
+    /// How long an emailed reset link works.
+    pub password_reset_link_ttl_secs: u64,
+    /// How long an SMS reset code works.
+    pub password_reset_code_ttl_secs: u64,
+    /// Resets sent to one account per hour; more requests are answered alike but send nothing.
+    pub password_reset_max_per_hour: u32,
 }
 
 /// Request budgets per route class; a `limit` of 0 turns a class off.
@@ -482,6 +491,10 @@ totp_issuer = "CargoParts"
 otp_ttl_secs = 300
 otp_max_per_hour = 5
 max_code_attempts = 5
+password_reset_url = "http://127.0.0.1:8080/reset-password"
+password_reset_link_ttl_secs = 1800
+password_reset_code_ttl_secs = 600
+password_reset_max_per_hour = 3
 
 [orders]
 reservation_ttl_secs = 900
@@ -618,6 +631,7 @@ impl Settings {
             "marketplace.vat_number must be 15 digits, beginning and ending with 3"
         );
         self.check_payments()?;
+        self.check_password_reset()?;
         self.check_jobs_and_notify()?;
         if let Some(token) = &self.metrics.token {
             anyhow::ensure!(token.expose_secret().len() >= 16, "metrics.token must be at least 16 characters");
@@ -653,6 +667,10 @@ impl Settings {
                 "production needs CARGOPARTS__PAYMENTS__PUBLIC_URL with https://"
             );
             anyhow::ensure!(
+                self.auth.password_reset_url.starts_with("https://"),
+                "production emails reset links to an https:// page: set CARGOPARTS__AUTH__PASSWORD_RESET_URL"
+            );
+            anyhow::ensure!(
                 self.notify.unifonic.is_some(),
                 "production sends text messages: configure CARGOPARTS__NOTIFY__UNIFONIC__{{BASE_URL,APP_SID,SENDER_ID}}"
             );
@@ -661,6 +679,20 @@ impl Settings {
                 "production sends email: configure CARGOPARTS__NOTIFY__SENDGRID__{{BASE_URL,API_KEY,FROM}}"
             );
         }
+        Ok(())
+    }
+
+    fn check_password_reset(&self) -> anyhow::Result<()> {
+        let auth = &self.auth;
+        let page = url::Url::parse(&auth.password_reset_url).context("auth.password_reset_url is not a URL")?;
+        anyhow::ensure!(
+            matches!(page.scheme(), "http" | "https") && page.query().is_none() && page.fragment().is_none(),
+            "auth.password_reset_url must be an http:// or https:// page without a query: the link adds ?token=…"
+        );
+        anyhow::ensure!(
+            auth.password_reset_link_ttl_secs > 0 && auth.password_reset_code_ttl_secs > 0,
+            "password reset lifetimes must be positive"
+        );
         Ok(())
     }
 
@@ -776,6 +808,8 @@ mod tests {
         [marketplace]
         legal_name = "CargoParts"
         vat_number = "310122393500003"
+        [auth]
+        password_reset_url = "https://cargoparts.example/reset-password"
         [payments]
         public_url = "https://cargoparts.example"
         fallback = "tap"
@@ -822,6 +856,10 @@ mod tests {
         let mut plain_http = configured.clone();
         plain_http.payments.public_url = "http://cargoparts.example".into();
         assert!(plain_http.check_production().is_err());
+        let mut plain_reset_link = configured.clone();
+        plain_reset_link.auth.password_reset_url = "http://cargoparts.example/reset-password".into();
+        let refused = plain_reset_link.check_production().unwrap_err().to_string();
+        assert!(refused.contains("CARGOPARTS__AUTH__PASSWORD_RESET_URL"), "{refused}");
 
         assert!(!format!("{configured:?}").contains("app-sid-0123456789"), "the SMS credential stays out too");
         let mut without_sms = configured.clone();

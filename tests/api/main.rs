@@ -8,6 +8,7 @@ mod auth_injection;
 mod auth_mfa;
 mod auth_otp;
 mod auth_rate_limits;
+mod auth_recovery;
 mod auth_support;
 mod auth_tokens;
 mod cache;

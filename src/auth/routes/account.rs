@@ -30,6 +30,7 @@ use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
 use crate::platform::db::PrimaryDb;
 use crate::platform::db::is_constraint_violation;
+use crate::platform::events;
 use crate::platform::phone::Phone;
 use crate::platform::rate_limit::{Decision, LimitClass};
 
@@ -95,7 +96,7 @@ struct Registration {
 }
 
 /// Lowercased and trimmed: addresses differing only in case are one account.
-fn normalize_email(raw: &str) -> Result<String, &'static str> {
+pub(super) fn normalize_email(raw: &str) -> Result<String, &'static str> {
     let email = raw.trim().to_lowercase();
     if email.validate_email() && !email.chars().any(char::is_control) {
         Ok(email)
@@ -115,16 +116,6 @@ fn single_line_field(errors: &mut Vec<FieldError>, field: &str, value: &str, max
         errors.push(FieldError::new(field, format!("must be at most {max_chars} characters")));
     }
     trimmed.to_string()
-}
-
-/// What a password must not contain: the name, the email's local part, the phone's
-/// national digits.
-fn personal<'a>(name: &'a str, email: Option<&'a str>, phone: Option<&'a Phone>) -> [&'a str; 3] {
-    [
-        name,
-        email.and_then(|e| e.split('@').next()).unwrap_or(""),
-        phone.map_or("", |p| p.as_str().trim_start_matches("+966")),
-    ]
 }
 
 impl RegisterRequest {
@@ -150,7 +141,7 @@ impl RegisterRequest {
         let name = single_line_field(&mut errors, "name", &self.name, 200);
         if let Some(reason) = passwords::policy_violation(
             self.password.expose_secret(),
-            &personal(&name, email.as_deref(), phone.as_ref()),
+            &passwords::personal(&name, email.as_deref(), phone.as_ref()),
         ) {
             errors.push(FieldError::new("password", reason));
         }
@@ -269,6 +260,13 @@ pub async fn register(
         auth.clock.now(),
     )
     .await?;
+    let event = events::Event {
+        topic: users::REGISTERED,
+        subject_id: id,
+        payload: serde_json::json!({ "role": registration.role.as_str(), "seller_id": seller_id }),
+        occurred_at: auth.clock.now(),
+    };
+    events::record(&mut tx, &event).await?;
     let user =
         users::by_id(&mut *tx, id).await?.ok_or_else(|| anyhow::anyhow!("the account just created is missing"))?;
     let tokens = sessions::start(&mut tx, &auth, user.subject(), &context).await?;
@@ -539,7 +537,7 @@ pub async fn change_password(
     }
     let new_password = body.new_password.expose_secret();
     let phone = account.phone(&auth.keys.cipher)?;
-    let personal = personal(&account.name, account.email.as_deref(), phone.as_ref());
+    let personal = passwords::personal(&account.name, account.email.as_deref(), phone.as_ref());
     if let Some(reason) = passwords::policy_violation(new_password, &personal) {
         return Err(AppError::invalid("new_password", reason));
     }
@@ -558,6 +556,13 @@ pub async fn change_password(
         now,
     )
     .await?;
+    let event = events::Event {
+        topic: users::PASSWORD_CHANGED,
+        subject_id: user.user_id,
+        payload: serde_json::json!({ "other_sessions_ended": ended }),
+        occurred_at: now,
+    };
+    events::record(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

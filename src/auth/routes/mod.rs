@@ -5,6 +5,8 @@ pub mod admin;
 pub mod extract;
 pub mod mfa;
 pub mod otp;
+pub mod recovery;
+pub mod reset_page;
 pub mod seller_keys;
 
 use axum::extract::FromRef;
@@ -39,7 +41,9 @@ where
         .routes(routes!(mfa::disable))
         .routes(routes!(mfa::regenerate_recovery_codes))
         .routes(routes!(otp::request_code))
-        .routes(routes!(otp::verify_code));
+        .routes(routes!(otp::verify_code))
+        .routes(routes!(recovery::forgot_password))
+        .routes(routes!(recovery::reset_password));
     let signed_in = OpenApiRouter::new()
         .routes(routes!(account::refresh))
         .routes(routes!(account::logout))

@@ -200,3 +200,14 @@ pub async fn count_failed_attempt(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Re
     sqlx::query("UPDATE mfa_challenges SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(db).await?;
     Ok(())
 }
+
+/// Closes every open challenge of the account: they were opened with a password that
+/// no longer holds.
+pub async fn close_challenges(db: impl PgExecutor<'_>, user_id: Uuid, at: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE mfa_challenges SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user_id)
+        .bind(at)
+        .execute(db)
+        .await?;
+    Ok(())
+}

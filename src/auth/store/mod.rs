@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod mfa;
 pub mod otp;
+pub mod resets;
 pub mod sessions;
 mod standing;
 pub mod users;
