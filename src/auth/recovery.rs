@@ -111,6 +111,22 @@ fn code_message(code: &str, minutes: u64) -> String {
     )
 }
 
+/// An account event about a reset: it names the reset and the channel, never the secret.
+fn reset_event(
+    topic: &'static str,
+    user_id: Uuid,
+    reset_id: Uuid,
+    channel: Channel,
+    now: DateTime<Utc>,
+) -> events::Event {
+    events::Event {
+        topic,
+        subject_id: user_id,
+        payload: json!({ "reset_id": reset_id, "channel": channel.as_str() }),
+        occurred_at: now,
+    }
+}
+
 fn seconds(secs: u64) -> Result<Duration, AuthError> {
     Ok(Duration::seconds(i64::try_from(secs).map_err(anyhow::Error::from)?))
 }
@@ -163,13 +179,7 @@ pub async fn request(
     let entry = Entry::about(Event::PasswordResetRequested, Some(user.id))
         .with(json!({ "channel": channel.as_str(), "outcome": "sent", "reset_id": id }));
     audit::record(&mut *tx, entry, context, now).await?;
-    let event = events::Event {
-        topic: RESET_REQUESTED,
-        subject_id: user.id,
-        payload: json!({ "reset_id": id, "channel": channel.as_str() }),
-        occurred_at: now,
-    };
-    events::record(&mut tx, &event).await?;
+    events::record(&mut tx, &reset_event(RESET_REQUESTED, user.id, id, channel, now)).await?;
     tx.commit().await?;
     if let (Target::Phone(phone), Some(code)) = (target, code) {
         auth.sms.send(phone, &code_message(&code, ttl_secs.div_ceil(60))).await.map_err(|error| {
@@ -271,13 +281,7 @@ pub async fn reset(
     let entry = Entry::about(Event::PasswordReset, Some(user.id))
         .with(json!({ "channel": channel.as_str(), "sessions_ended": ended, "reset_id": reset_id }));
     audit::record(&mut *tx, entry, context, now).await?;
-    let event = events::Event {
-        topic: RESET_DONE,
-        subject_id: user.id,
-        payload: json!({ "reset_id": reset_id, "channel": channel.as_str() }),
-        occurred_at: now,
-    };
-    events::record(&mut tx, &event).await?;
+    events::record(&mut tx, &reset_event(RESET_DONE, user.id, reset_id, channel, now)).await?;
     tx.commit().await?;
     Ok(user.id)
 }

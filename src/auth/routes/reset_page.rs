@@ -150,34 +150,40 @@ fn form(token: &str, refused: Option<&str>) -> Markup {
 }
 
 fn done() -> Markup {
-    frame(
+    notice(
         "تم تغيير كلمة المرور | Password changed",
-        html! {
-            h1 { "تم تغيير كلمة المرور" }
-            p { "سجّل الدخول بكلمة المرور الجديدة. أُنهيت جميع الجلسات السابقة." }
-            p lang="en" class="en" { "Your password was changed. Sign in with the new one; every earlier session has ended." }
-        },
+        "تم تغيير كلمة المرور",
+        "سجّل الدخول بكلمة المرور الجديدة. أُنهيت جميع الجلسات السابقة.",
+        "Your password was changed. Sign in with the new one; every earlier session has ended.",
     )
 }
 
 fn broken_link() -> Markup {
-    frame(
+    notice(
         "رابط غير صالح | Invalid link",
-        html! {
-            h1 { "الرابط غير صالح أو منتهي" }
-            p { "استُخدم هذا الرابط من قبل أو انتهت صلاحيته. اطلب رابطاً جديداً من صفحة تسجيل الدخول." }
-            p lang="en" class="en" { "This link was already used or has expired. Ask for a new one from the sign-in page." }
-        },
+        "الرابط غير صالح أو منتهي",
+        "استُخدم هذا الرابط من قبل أو انتهت صلاحيته. اطلب رابطاً جديداً من صفحة تسجيل الدخول.",
+        "This link was already used or has expired. Ask for a new one from the sign-in page.",
     )
 }
 
 fn unavailable() -> Markup {
-    frame(
+    notice(
         "تعذّر الحفظ | Try again",
+        "تعذّر حفظ كلمة المرور الآن",
+        "حاول مرة أخرى بعد قليل؛ الرابط ما زال صالحاً.",
+        "The password could not be saved just now. Try again shortly; the link still works.",
+    )
+}
+
+/// A page that only says something: a heading, the Arabic sentence and its English.
+fn notice(title: &str, heading: &str, arabic: &str, english: &str) -> Markup {
+    frame(
+        title,
         html! {
-            h1 { "تعذّر حفظ كلمة المرور الآن" }
-            p { "حاول مرة أخرى بعد قليل؛ الرابط ما زال صالحاً." }
-            p lang="en" class="en" { "The password could not be saved just now. Try again shortly; the link still works." }
+            h1 { (heading) }
+            p { (arabic) }
+            p lang="en" class="en" { (english) }
         },
     )
 }
