@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::AuthState;
 use crate::auth::keys::Keys;
-use crate::auth::recovery::ResetMailer;
+use crate::auth::mail::AccountMailer;
 use crate::catalog::listings::ListingCache;
 use crate::catalog::photos;
 use crate::catalog::sellers::SellerCache;
@@ -100,8 +100,8 @@ impl AppState {
         let settings = Arc::new(settings);
         let orders = OrdersState::new(primary.clone(), settings.clone(), keys.clone());
         let payments = PaymentsState::new(primary.clone(), settings.clone(), orders.clone())?;
-        let resets = ResetMailer::new(primary.clone(), keys.clone(), &settings.auth);
-        let notifier = Notifier::new(&settings, orders.clone(), resets)?;
+        let mailer = AccountMailer::new(primary.clone(), keys.clone(), &settings.auth);
+        let notifier = Notifier::new(&settings, orders.clone(), mailer)?;
         let listing_cache = ListingCache::new(shared.clone(), settings.cache.limits());
         let seller_cache = SellerCache::new(shared.clone(), settings.cache.limits());
         let media = MediaStore::open(&settings.media)?;
@@ -320,8 +320,8 @@ impl Background {
         };
         let settings = Arc::new(settings);
         let orders = OrdersState::new(db.clone(), settings.clone(), keys.clone());
-        let resets = ResetMailer::new(db.clone(), keys, &settings.auth);
-        let notifier = Notifier::new(&settings, orders, resets)?;
+        let mailer = AccountMailer::new(db.clone(), keys, &settings.auth);
+        let notifier = Notifier::new(&settings, orders, mailer)?;
         let media = MediaStore::open(&settings.media)?;
         Ok(Background { db, settings, notifier, media, events, wakeup: Wakeup::default() })
     }

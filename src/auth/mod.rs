@@ -8,7 +8,9 @@
 pub mod error;
 pub mod keys;
 pub mod login;
+pub mod mail;
 pub mod mfa;
+pub mod one_time;
 pub mod otp;
 pub mod passwords;
 pub mod principal;
@@ -19,6 +21,7 @@ pub mod sessions;
 pub mod store;
 pub mod tokens;
 pub mod users;
+pub mod verification;
 
 use std::sync::Arc;
 
@@ -30,7 +33,7 @@ use crate::platform::sms::SmsSender;
 use keys::Keys;
 use revocation::Revocations;
 
-pub use routes::reset_page::routes as page_routes;
+pub use routes::pages::routes as page_routes;
 pub use routes::routes;
 
 /// What the auth endpoints and extractors share.

@@ -7,24 +7,20 @@
 //! (and paid for) when there is an account to sign in to.
 
 use chrono::Duration;
-use rand::Rng;
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
-use super::AuthState;
 use super::error::AuthError;
 use super::store;
 use super::users::{self, UserRecord};
+use super::verification::{self, Proven};
+use super::{AuthState, one_time};
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
 use crate::platform::phone::Phone;
 use crate::platform::rate_limit::LimitError;
 
 const INVALID: AuthError = AuthError::Unauthenticated("invalid or expired code");
-
-fn new_code() -> String {
-    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
-}
 
 fn code_hash(auth: &AuthState, phone_hash: &[u8], code: &str) -> Vec<u8> {
     auth.keys.lookup.hash("phone_otp", &[phone_hash, code.as_bytes()])
@@ -56,7 +52,7 @@ pub async fn request(db: &PgPool, auth: &AuthState, phone: &Phone, context: &Req
             retry_after_secs: u64::try_from((frees_at - now).num_seconds().max(1)).unwrap_or(1),
         }));
     }
-    let code = new_code();
+    let code = one_time::new_code();
     let ttl_secs = auth.settings.otp_ttl_secs;
     let expires_at = now + Duration::seconds(i64::try_from(ttl_secs).map_err(anyhow::Error::from)?);
     store::otp::insert(&mut *tx, &phone_hash, &code_hash(auth, &phone_hash, &code), now, expires_at).await?;
@@ -101,22 +97,15 @@ pub async fn verify(
         return Err(INVALID);
     }
     store::otp::spend(&mut *tx, id, now).await?;
+    let user = user.ok_or(INVALID)?;
+    verification::proven_by(&mut tx, &user, Proven::Phone(&phone_hash), context, now).await?;
     tx.commit().await?;
-    user.ok_or(INVALID)
+    Ok(user)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_are_six_digits() {
-        for _ in 0..200 {
-            let code = new_code();
-            assert_eq!(code.len(), 6, "{code}");
-            assert!(code.bytes().all(|b| b.is_ascii_digit()));
-        }
-    }
 
     #[test]
     fn the_message_carries_the_code_in_both_languages() {

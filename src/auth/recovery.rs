@@ -9,12 +9,7 @@
 //! link and code of the account, closes its pending second-factor challenges and ends
 //! all its sessions, so whoever held the old password is out.
 
-use std::sync::Arc;
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use sqlx::PgPool;
@@ -22,14 +17,13 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::error::AuthError;
-use super::keys::Keys;
 use super::sessions::{self, EndReason};
 use super::store::{self, resets::NewReset, resets::ResetRow};
-use super::users::{self, Locale, UserRecord};
-use super::{AuthState, passwords};
+use super::users::{self, UserRecord};
+use super::verification::{self, Proven};
+use super::{AuthState, one_time, passwords};
 use crate::platform::audit::{self, Entry, Event};
 use crate::platform::client::RequestContext;
-use crate::platform::config::AuthSettings;
 use crate::platform::crypto::LookupHasher;
 use crate::platform::events;
 use crate::platform::phone::Phone;
@@ -39,7 +33,7 @@ pub const RESET_REQUESTED: &str = "account.password_reset_requested";
 /// The event of a finished reset.
 pub const RESET_DONE: &str = "account.password_reset";
 
-const LINK_DOMAIN: &str = "password_reset_link";
+pub(super) const LINK_DOMAIN: &str = "password_reset_link";
 const CODE_DOMAIN: &str = "password_reset_code";
 
 /// Where a reset is sent.
@@ -81,27 +75,8 @@ pub enum Proof {
     Code { phone: Phone, code: SecretString },
 }
 
-/// The link's token: the reset's id and its signature.
-fn token_of(lookup: &LookupHasher, id: Uuid) -> String {
-    let signature = lookup.hash(LINK_DOMAIN, &[id.as_bytes()]);
-    format!("{}.{}", id.simple(), URL_SAFE_NO_PAD.encode(signature))
-}
-
-/// The reset a token names, if its signature holds.
-fn reset_of_token(lookup: &LookupHasher, token: &str) -> Option<Uuid> {
-    let (id, signature) = token.trim().split_once('.')?;
-    let id = Uuid::try_parse(id).ok()?;
-    let presented = URL_SAFE_NO_PAD.decode(signature).ok()?;
-    let expected = lookup.hash(LINK_DOMAIN, &[id.as_bytes()]);
-    bool::from(presented.ct_eq(&expected)).then_some(id)
-}
-
 fn code_hash(lookup: &LookupHasher, reset_id: Uuid, code: &str) -> Vec<u8> {
     lookup.hash(CODE_DOMAIN, &[reset_id.as_bytes(), code.as_bytes()])
-}
-
-fn new_code() -> String {
-    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
 }
 
 fn code_message(code: &str, minutes: u64) -> String {
@@ -125,10 +100,6 @@ fn reset_event(
         payload: json!({ "reset_id": reset_id, "channel": channel.as_str() }),
         occurred_at: now,
     }
-}
-
-fn seconds(secs: u64) -> Result<Duration, AuthError> {
-    Ok(Duration::seconds(i64::try_from(secs).map_err(anyhow::Error::from)?))
 }
 
 /// Starts a reset for `target`'s account, if there is one and it has budget left.
@@ -164,7 +135,7 @@ pub async fn request(
     let id = Uuid::new_v4();
     let (ttl_secs, code) = match channel {
         Channel::Email => (settings.password_reset_link_ttl_secs, None),
-        Channel::Sms => (settings.password_reset_code_ttl_secs, Some(new_code())),
+        Channel::Sms => (settings.password_reset_code_ttl_secs, Some(one_time::new_code())),
     };
     let stored_code = code.as_deref().map(|code| code_hash(&auth.keys.lookup, id, code));
     let reset = NewReset {
@@ -173,7 +144,7 @@ pub async fn request(
         channel: channel.as_str(),
         code_hash: stored_code.as_deref(),
         created_at: now,
-        expires_at: now + seconds(ttl_secs)?,
+        expires_at: now + one_time::seconds(ttl_secs)?,
     };
     store::resets::insert(&mut *tx, &reset).await?;
     let entry = Entry::about(Event::PasswordResetRequested, Some(user.id))
@@ -198,7 +169,7 @@ const BAD_CODE: &str = "is invalid, expired or already used; ask for a new code"
 async fn claimed(db: &PgPool, auth: &AuthState, proof: &Proof) -> Result<(Uuid, UserRecord), AuthError> {
     let reset = match proof {
         Proof::Link(token) => {
-            let id = reset_of_token(&auth.keys.lookup, token.expose_secret())
+            let id = one_time::id_of_token(&auth.keys.lookup, LINK_DOMAIN, token.expose_secret())
                 .ok_or_else(|| AuthError::invalid("token", BAD_LINK))?;
             store::resets::by_id(db, id).await?.ok_or_else(|| AuthError::invalid("token", BAD_LINK))?
         }
@@ -276,6 +247,12 @@ pub async fn reset(
     };
     store::resets::spend_all(&mut *tx, user.id, now).await?;
     store::users::set_password(&mut *tx, user.id, &hash, now).await?;
+    let proven = match &proof {
+        Proof::Link(_) => None,
+        Proof::Code { phone, .. } => Some(users::phone_hash(&auth.keys.lookup, phone)),
+    };
+    let proven = proven.as_deref().map_or(Proven::Email, Proven::Phone);
+    verification::proven_by(&mut tx, &user, proven, context, now).await?;
     store::mfa::close_challenges(&mut *tx, user.id, now).await?;
     let ended = sessions::end_all(&mut tx, user.id, None, EndReason::PasswordReset, now).await?;
     let entry = Entry::about(Event::PasswordReset, Some(user.id))
@@ -289,55 +266,9 @@ pub async fn reset(
 /// Whether an emailed link's token still opens a reset at `now`: the page asks before
 /// it shows the form.
 pub async fn link_is_open(db: &PgPool, auth: &AuthState, token: &str) -> Result<bool, AuthError> {
-    let Some(id) = reset_of_token(&auth.keys.lookup, token) else { return Ok(false) };
+    let Some(id) = one_time::id_of_token(&auth.keys.lookup, LINK_DOMAIN, token) else { return Ok(false) };
     let reset = store::resets::by_id(db, id).await?;
     Ok(reset.is_some_and(|r| r.channel == "email" && r.used_at.is_none() && r.expires_at > auth.clock.now()))
-}
-
-/// What the email of a reset says.
-#[derive(Debug, Clone)]
-pub struct ResetMail {
-    pub user_id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub locale: Locale,
-    /// The page with the token: a secret until used, never logged.
-    pub link: SecretString,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// Builds reset emails for the notifications, which hold only the reset's id.
-#[derive(Clone)]
-pub struct ResetMailer {
-    db: PgPool,
-    keys: Arc<Keys>,
-    page: String,
-}
-
-impl ResetMailer {
-    pub fn new(db: PgPool, keys: Arc<Keys>, settings: &AuthSettings) -> ResetMailer {
-        ResetMailer { db, keys, page: settings.password_reset_url.clone() }
-    }
-
-    /// The email of reset `id`; `None` once it is used or expired at `now` (a link sent
-    /// late would not work), or when the account has no email address.
-    pub async fn mail_for(&self, id: Uuid, now: DateTime<Utc>) -> Result<Option<ResetMail>, AuthError> {
-        let Some(reset) = store::resets::by_id(&self.db, id).await? else { return Ok(None) };
-        if reset.used_at.is_some() || reset.expires_at <= now || reset.channel != "email" {
-            return Ok(None);
-        }
-        let Some(user) = users::by_id(&self.db, reset.user_id).await? else { return Ok(None) };
-        let Some(email) = user.email else { return Ok(None) };
-        let link = format!("{}?token={}", self.page, token_of(&self.keys.lookup, id));
-        Ok(Some(ResetMail {
-            user_id: user.id,
-            email,
-            name: user.name,
-            locale: user.locale,
-            link: link.into(),
-            expires_at: reset.expires_at,
-        }))
-    }
 }
 
 #[cfg(test)]
@@ -349,32 +280,9 @@ mod tests {
     }
 
     #[test]
-    fn a_token_names_its_reset_only_under_the_key_that_signed_it() {
-        let id = Uuid::new_v4();
-        let token = token_of(&lookup(1), id);
-        assert_eq!(reset_of_token(&lookup(1), &token), Some(id));
-        assert_eq!(reset_of_token(&lookup(2), &token), None);
-        assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "URL-safe: {token}");
-    }
-
-    #[test]
-    fn a_forged_or_mangled_token_names_nothing() {
-        let id = Uuid::new_v4();
-        let other = Uuid::new_v4();
-        let token = token_of(&lookup(1), id);
-        let (_, signature) = token.split_once('.').unwrap();
-        assert_eq!(reset_of_token(&lookup(1), &format!("{}.{signature}", other.simple())), None);
-        for mangled in ["", ".", "abc", &token[..token.len() - 1], &format!("{token}x"), &token.replace('.', "")] {
-            assert_eq!(reset_of_token(&lookup(1), mangled), None, "{mangled}");
-        }
-    }
-
-    #[test]
     fn codes_are_bound_to_their_reset() {
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         assert_ne!(code_hash(&lookup(1), a, "123456"), code_hash(&lookup(1), b, "123456"));
-        let code = new_code();
-        assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()));
     }
 
     #[test]

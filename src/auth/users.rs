@@ -35,6 +35,10 @@ pub struct UserRecord {
     pub created_at: DateTime<Utc>,
     pub locale: Locale,
     pub mfa_enabled: bool,
+    /// When the account proved it receives mail at `email`.
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// When the account proved it receives text messages at its phone.
+    pub phone_verified_at: Option<DateTime<Utc>>,
 }
 
 /// The language an account's text messages and emails are written in.
@@ -95,6 +99,8 @@ impl UserRecord {
             seller_id: self.seller_id,
             locale: self.locale,
             mfa_enabled: self.mfa_enabled,
+            email_verified: self.email_verified_at.is_some(),
+            phone_verified: self.phone_verified_at.is_some(),
             created_at: self.created_at,
         })
     }
@@ -118,6 +124,12 @@ pub struct UserView {
     pub locale: Locale,
     /// Whether sign-in asks for an authenticator code.
     pub mfa_enabled: bool,
+    /// Whether the account proved it receives mail at `email`. Until it does, another
+    /// registration naming the address takes it.
+    pub email_verified: bool,
+    /// Whether the account proved it receives text messages at `phone`. Until it does,
+    /// another registration naming the number takes it.
+    pub phone_verified: bool,
     pub created_at: DateTime<Utc>,
 }
 

@@ -1,9 +1,9 @@
-//! Messages about accounts: the password-reset link, queued from the auth module's
-//! event and sent by a job.
+//! Messages about accounts: the emails with a password-reset link or an
+//! email-verification link, queued from the auth module's events and sent by a job.
 //!
-//! The job holds the reset's id only. The link is signed when the email leaves (see
-//! `auth::recovery`), so neither the event log nor the queue holds anything that opens
-//! an account; a reset used or expired before its turn sends nothing.
+//! The job holds the request's id only. The link is signed when the email leaves (see
+//! `auth::mail`), so neither the event log nor the queue holds anything that opens an
+//! account; a request used or expired before its turn sends nothing.
 
 use std::sync::Arc;
 
@@ -16,29 +16,37 @@ use uuid::Uuid;
 use super::Notifier;
 use super::providers::{Email, mask_email};
 use super::store::{Attempt, Channel};
-use super::templates::{Locale, PasswordResetMessage};
-use crate::auth::recovery::{RESET_REQUESTED, ResetMail};
+use super::templates::{AccountLinkMessage, Locale};
+use crate::auth::mail::{LinkKind, LinkMail};
+use crate::auth::recovery::RESET_REQUESTED;
 use crate::auth::users::Locale as AccountLocale;
+use crate::auth::verification::EMAIL_VERIFICATION_REQUESTED;
 use crate::platform::events::{StoredEvent, Subscriber};
 use crate::platform::jobs::{self, Job, JobFailure, JobHandler, NewJob};
 
-pub const RESET_EMAIL_JOB: &str = "notify.password_reset_email";
+pub const LINK_EMAIL_JOB: &str = "notify.account_link_email";
 
-/// A reset email job's payload.
+/// A link email job's payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResetNotice {
+pub struct LinkNotice {
     /// Names the message in the log, so it is sent once: `{event id}:email`.
     pub key: String,
-    pub reset_id: Uuid,
+    pub kind: LinkKind,
+    /// The reset or the verification.
+    pub id: Uuid,
 }
 
-impl ResetNotice {
-    fn of_event(event: &StoredEvent) -> Option<ResetNotice> {
-        if event.topic != RESET_REQUESTED || event.payload["channel"] != "email" {
-            return None;
-        }
-        let reset_id = event.payload["reset_id"].as_str()?.parse().ok()?;
-        Some(ResetNotice { key: format!("{}:{}", event.id, Channel::Email.as_str()), reset_id })
+impl LinkNotice {
+    fn of_event(event: &StoredEvent) -> Option<LinkNotice> {
+        let (kind, id) = match event.topic.as_str() {
+            RESET_REQUESTED if event.payload["channel"] == "email" => {
+                (LinkKind::PasswordReset, &event.payload["reset_id"])
+            }
+            EMAIL_VERIFICATION_REQUESTED => (LinkKind::EmailVerification, &event.payload["verification_id"]),
+            _ => return None,
+        };
+        let id = id.as_str()?.parse().ok()?;
+        Some(LinkNotice { key: format!("{}:{}", event.id, Channel::Email.as_str()), kind, id })
     }
 }
 
@@ -48,9 +56,9 @@ pub struct AccountEvents(pub Notifier);
 #[async_trait]
 impl Subscriber for AccountEvents {
     async fn on_event(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {
-        let Some(notice) = ResetNotice::of_event(event) else { return Ok(()) };
+        let Some(notice) = LinkNotice::of_event(event) else { return Ok(()) };
         let job = NewJob {
-            kind: RESET_EMAIL_JOB,
+            kind: LINK_EMAIL_JOB,
             dedupe_key: Some(format!("notify:{}", notice.key)),
             payload: serde_json::to_value(&notice)?,
         };
@@ -59,31 +67,32 @@ impl Subscriber for AccountEvents {
     }
 }
 
-/// Sends a password-reset email.
-pub struct ResetEmail(pub Arc<Notifier>);
+/// Sends an email with an account's link.
+pub struct LinkEmail(pub Arc<Notifier>);
 
 #[async_trait]
-impl JobHandler for ResetEmail {
+impl JobHandler for LinkEmail {
     async fn run(&self, job: &Job) -> Result<(), JobFailure> {
         let notifier = &self.0;
-        let notice: ResetNotice = serde_json::from_value(job.payload.clone())
+        let notice: LinkNotice = serde_json::from_value(job.payload.clone())
             .map_err(|e| JobFailure::Permanent(format!("unreadable payload: {e}")))?;
         if notifier.already_sent(Channel::Email, &notice.key).await? {
             return Ok(());
         }
         let now = notifier.orders.now();
         let mail = notifier
-            .resets
-            .mail_for(notice.reset_id, now)
+            .accounts
+            .mail_for(notice.kind, notice.id, now)
             .await
-            .map_err(|e| JobFailure::Retry(format!("reading the reset: {e}")))?;
+            .map_err(|e| JobFailure::Retry(format!("reading the account's request: {e}")))?;
         let Some(mail) = mail else {
-            // Used, expired, or the account is gone: a late link would not work.
+            // Used, expired, or the account or its address is gone: a late link would not work.
             return Ok(());
         };
-        let email = reset_email(&mail, now);
+        let message = AccountLinkMessage::of(notice.kind, &mail, now);
+        let email = link_email(&message, &mail);
         let attempt = Attempt {
-            purpose: PasswordResetMessage::PURPOSE,
+            purpose: message.purpose(),
             key: Some(&notice.key),
             user_id: Some(mail.user_id),
             recipient_masked: mask_email(&mail.email),
@@ -94,13 +103,11 @@ impl JobHandler for ResetEmail {
     }
 }
 
-fn reset_email(mail: &ResetMail, now: chrono::DateTime<chrono::Utc>) -> Email {
+fn link_email(message: &AccountLinkMessage<'_>, mail: &LinkMail) -> Email {
     let locale = match mail.locale {
         AccountLocale::En => Locale::English,
         AccountLocale::Ar => Locale::Arabic,
     };
-    let minutes = u64::try_from((mail.expires_at - now).num_minutes().max(1)).unwrap_or(1);
-    let message = PasswordResetMessage { name: &mail.name, link: mail.link.expose_secret(), minutes };
     Email {
         to: mail.email.clone(),
         to_name: mail.name.clone(),
@@ -108,6 +115,14 @@ fn reset_email(mail: &ResetMail, now: chrono::DateTime<chrono::Utc>) -> Email {
         text: message.email_text(locale),
         html: message.email_html(locale),
         attachments: Vec::new(),
+    }
+}
+
+impl<'a> AccountLinkMessage<'a> {
+    /// The message of `mail`, its lifetime counted from `now`.
+    fn of(kind: LinkKind, mail: &'a LinkMail, now: chrono::DateTime<chrono::Utc>) -> AccountLinkMessage<'a> {
+        let minutes = u64::try_from((mail.expires_at - now).num_minutes().max(1)).unwrap_or(1);
+        AccountLinkMessage { kind, name: &mail.name, link: mail.link.expose_secret(), minutes }
     }
 }
 
@@ -120,13 +135,17 @@ mod tests {
     }
 
     #[test]
-    fn only_a_reset_by_email_calls_for_an_email() {
+    fn a_reset_by_email_and_a_verification_call_for_an_email() {
         let id = Uuid::new_v4();
         let by_email = event(RESET_REQUESTED, serde_json::json!({"reset_id": id, "channel": "email"}));
-        assert_eq!(ResetNotice::of_event(&by_email), Some(ResetNotice { key: "7:email".into(), reset_id: id }));
+        let expected = LinkNotice { key: "7:email".into(), kind: LinkKind::PasswordReset, id };
+        assert_eq!(LinkNotice::of_event(&by_email), Some(expected));
         let by_sms = event(RESET_REQUESTED, serde_json::json!({"reset_id": id, "channel": "sms"}));
-        assert_eq!(ResetNotice::of_event(&by_sms), None);
+        assert_eq!(LinkNotice::of_event(&by_sms), None);
         let done = event("account.password_reset", serde_json::json!({"reset_id": id, "channel": "email"}));
-        assert_eq!(ResetNotice::of_event(&done), None);
+        assert_eq!(LinkNotice::of_event(&done), None);
+        let verify = event(EMAIL_VERIFICATION_REQUESTED, serde_json::json!({"verification_id": id}));
+        let expected = LinkNotice { key: "7:email".into(), kind: LinkKind::EmailVerification, id };
+        assert_eq!(LinkNotice::of_event(&verify), Some(expected));
     }
 }

@@ -1,6 +1,6 @@
-//! Sign-in codes: sent at once while the shopper waits (a code that leaves minutes
-//! late is useless, so no queue), through the same provider as every text message,
-//! and logged without the code.
+//! One-time codes (sign-in, password reset, phone verification): sent at once while
+//! the person waits (a code that leaves minutes late is useless, so no queue), through
+//! the same provider as every text message, and logged without the code.
 
 use futures::future::BoxFuture;
 

@@ -16,7 +16,7 @@ pub mod templates;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::recovery::ResetMailer;
+use crate::auth::mail::AccountMailer;
 use crate::orders::OrdersState;
 use crate::platform::config::Settings;
 use crate::platform::events::Subscriber;
@@ -32,8 +32,9 @@ use providers::{EmailProvider, LoggedEmail, LoggedSms, SmsProvider};
 pub struct Notifier {
     /// Orders are read (and their phones opened) when a message about one leaves.
     pub orders: OrdersState,
-    /// Password-reset emails are built (and their links signed) when they leave.
-    pub resets: ResetMailer,
+    /// Emails with an account's link (reset, verification) are built, and their links
+    /// signed, when they leave.
+    pub accounts: AccountMailer,
     pub sms: Arc<dyn SmsProvider>,
     pub email: Arc<dyn EmailProvider>,
     /// Attempts of a message job before it is dead-lettered.
@@ -42,7 +43,7 @@ pub struct Notifier {
 
 impl Notifier {
     /// The providers the settings configure, or the development senders.
-    pub fn new(settings: &Settings, orders: OrdersState, resets: ResetMailer) -> anyhow::Result<Notifier> {
+    pub fn new(settings: &Settings, orders: OrdersState, accounts: AccountMailer) -> anyhow::Result<Notifier> {
         let notify = &settings.notify;
         let http = http_client(Duration::from_millis(notify.timeout_ms))?;
         let sms: Arc<dyn SmsProvider> = match &notify.unifonic {
@@ -59,7 +60,7 @@ impl Notifier {
                 Arc::new(LoggedEmail)
             }
         };
-        Ok(Notifier { orders, resets, sms, email, max_attempts: settings.jobs.max_attempts })
+        Ok(Notifier { orders, accounts, sms, email, max_attempts: settings.jobs.max_attempts })
     }
 
     /// The subscribers that turn order and account events into message jobs.
@@ -72,7 +73,7 @@ impl Notifier {
         let notifier = Arc::new(self.clone());
         handlers.register(orders::SMS_JOB, Arc::new(orders::OrderSms(notifier.clone())));
         handlers.register(orders::EMAIL_JOB, Arc::new(orders::OrderEmail(notifier.clone())));
-        handlers.register(accounts::RESET_EMAIL_JOB, Arc::new(accounts::ResetEmail(notifier)));
+        handlers.register(accounts::LINK_EMAIL_JOB, Arc::new(accounts::LinkEmail(notifier)));
     }
 
     /// The sender of sign-in codes: the same provider, logged without the code.

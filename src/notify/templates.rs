@@ -7,6 +7,8 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::auth::mail::LinkKind;
+
 /// The language of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Locale {
@@ -166,39 +168,70 @@ fn email_page(locale: Locale, title: &str, content: Markup) -> String {
     page.into_string()
 }
 
-/// The email with a password-reset link.
+/// An email with an account's link: a password reset or an email verification.
 #[derive(Debug, Clone)]
-pub struct PasswordResetMessage<'a> {
+pub struct AccountLinkMessage<'a> {
+    pub kind: LinkKind,
     pub name: &'a str,
     pub link: &'a str,
+    /// How long the link works from now.
     pub minutes: u64,
 }
 
-impl PasswordResetMessage<'_> {
-    pub const PURPOSE: &'static str = "password_reset";
-
-    pub fn subject(&self, locale: Locale) -> String {
-        match locale {
-            Locale::Arabic => "إعادة تعيين كلمة المرور | كارقو بارتس".into(),
-            Locale::English => "Reset your password | CargoParts".into(),
+impl AccountLinkMessage<'_> {
+    /// The message's purpose in the email log.
+    pub fn purpose(&self) -> &'static str {
+        match self.kind {
+            LinkKind::PasswordReset => "password_reset",
+            LinkKind::EmailVerification => "email_verification",
         }
     }
 
-    /// The request, the expiry and what to do when it was not you.
+    pub fn subject(&self, locale: Locale) -> String {
+        match (self.kind, locale) {
+            (LinkKind::PasswordReset, Locale::Arabic) => "إعادة تعيين كلمة المرور | كارقو بارتس".into(),
+            (LinkKind::PasswordReset, Locale::English) => "Reset your password | CargoParts".into(),
+            (LinkKind::EmailVerification, Locale::Arabic) => "تأكيد بريدك الإلكتروني | كارقو بارتس".into(),
+            (LinkKind::EmailVerification, Locale::English) => "Confirm your email address | CargoParts".into(),
+        }
+    }
+
+    /// What was asked, the expiry, and what to do when it was not you.
     fn lines(&self, locale: Locale) -> [String; 3] {
         let minutes = self.minutes;
-        match locale {
-            Locale::Arabic => [
+        let hours = minutes.div_ceil(60);
+        match (self.kind, locale) {
+            (LinkKind::PasswordReset, Locale::Arabic) => [
                 "طلبت إعادة تعيين كلمة المرور لحسابك. اضغط الزر أو افتح الرابط لاختيار كلمة مرور جديدة.".into(),
                 format!("الرابط صالح لمدة {minutes} دقيقة ولمرة واحدة، وسيُطلب تسجيل الدخول من جديد على كل أجهزتك."),
                 "إن لم تطلب ذلك فتجاهل هذه الرسالة؛ كلمة مرورك الحالية لم تتغير.".into(),
             ],
-            Locale::English => [
+            (LinkKind::PasswordReset, Locale::English) => [
                 "You asked to reset your account's password. Use the button or open the link to choose a new one."
                     .into(),
                 format!("The link works once, for {minutes} minutes; every device will then sign in again."),
                 "If this was not you, ignore this email: your current password has not changed.".into(),
             ],
+            (LinkKind::EmailVerification, Locale::Arabic) => [
+                "أهلاً بك في كارقو بارتس. أكّد أن هذا البريد لك لتصلك عليه فواتيرك وتحديثات طلباتك.".into(),
+                format!("الرابط صالح لمدة {hours} ساعة ولمرة واحدة."),
+                "إن لم تسجّل لدينا فتجاهل هذه الرسالة؛ لن يُستخدم بريدك دون تأكيده.".into(),
+            ],
+            (LinkKind::EmailVerification, Locale::English) => [
+                "Welcome to CargoParts. Confirm this address is yours to receive your invoices and order updates here."
+                    .into(),
+                format!("The link works once, for {hours} hours."),
+                "If you did not sign up, ignore this email: the address is not held until it is confirmed.".into(),
+            ],
+        }
+    }
+
+    fn button(&self, locale: Locale) -> &'static str {
+        match (self.kind, locale) {
+            (LinkKind::PasswordReset, Locale::Arabic) => "اختيار كلمة مرور جديدة",
+            (LinkKind::PasswordReset, Locale::English) => "Choose a new password",
+            (LinkKind::EmailVerification, Locale::Arabic) => "تأكيد البريد الإلكتروني",
+            (LinkKind::EmailVerification, Locale::English) => "Confirm email address",
         }
     }
 
@@ -211,10 +244,6 @@ impl PasswordResetMessage<'_> {
     pub fn email_html(&self, locale: Locale) -> String {
         let (greeting, _, _) = words(locale, self.name);
         let [asked, expiry, not_you] = self.lines(locale);
-        let button = match locale {
-            Locale::Arabic => "اختيار كلمة مرور جديدة",
-            Locale::English => "Choose a new password",
-        };
         email_page(
             locale,
             &self.subject(locale),
@@ -223,7 +252,7 @@ impl PasswordResetMessage<'_> {
                 p style=(PARAGRAPH) { (asked) }
                 table role="presentation" cellpadding="0" cellspacing="0" style="margin: 8px 0 16px;" {
                     tr { td style="background: #0b6e4f; border-radius: 4px;" {
-                        a href=(self.link) style="display: inline-block; padding: 12px 20px; color: #ffffff; text-decoration: none; font-weight: bold;" { (button) }
+                        a href=(self.link) style="display: inline-block; padding: 12px 20px; color: #ffffff; text-decoration: none; font-weight: bold;" { (self.button(locale)) }
                     } }
                 }
                 p style="margin: 0 0 12px; font-size: 13px; color: #555555; word-break: break-all;" dir="ltr" { (self.link) }
@@ -234,9 +263,9 @@ impl PasswordResetMessage<'_> {
     }
 }
 
-/// The sign-in code's text message is the auth module's; in the log it shows as this,
-/// never with the code.
-pub const OTP_LOG_EXCERPT: &str = "sign-in code / رمز الدخول (not kept)";
+/// The text messages with a one-time code (sign-in, password reset, phone
+/// verification) are the auth module's; in the log they show as this, never with the code.
+pub const OTP_LOG_EXCERPT: &str = "one-time code / رمز لمرة واحدة (not kept)";
 
 /// `text`, cut to at most `chars` characters for a log.
 pub fn excerpt(text: &str, chars: usize) -> String {
@@ -289,7 +318,8 @@ mod tests {
 
     #[test]
     fn the_reset_email_carries_its_link_in_both_parts_and_in_the_chosen_language() {
-        let message = PasswordResetMessage {
+        let message = AccountLinkMessage {
+            kind: LinkKind::PasswordReset,
             name: "نورة",
             link: "https://cargoparts.example/reset-password?token=abc.def",
             minutes: 30,
@@ -300,6 +330,20 @@ mod tests {
         let text = message.email_text(Locale::English);
         assert!(text.contains("?token=abc.def") && text.contains("30 minutes"), "{text}");
         assert!(message.subject(Locale::English).contains("Reset your password"));
+    }
+
+    #[test]
+    fn the_verification_email_says_hours_and_names_its_purpose() {
+        let message = AccountLinkMessage {
+            kind: LinkKind::EmailVerification,
+            name: "Noura",
+            link: "https://cargoparts.example/verify-email?token=abc.def",
+            minutes: 1440,
+        };
+        assert_eq!(message.purpose(), "email_verification");
+        let english = message.email_html(Locale::English);
+        assert!(english.contains("24 hours") && english.contains("Confirm email address"), "{english}");
+        assert!(message.email_text(Locale::Arabic).contains("24 ساعة"));
     }
 
     #[test]

@@ -424,6 +424,14 @@ pub struct AuthSettings {
     pub password_reset_code_ttl_secs: u64,
     /// Resets sent to one account per hour; more requests are answered alike but send nothing.
     pub password_reset_max_per_hour: u32,
+    /// The page an email-verification message links to; the link adds `?token=…`.
+    pub email_verification_url: String,
+    /// How long an emailed verification link works.
+    pub verification_link_ttl_secs: u64,
+    /// How long an SMS verification code works.
+    pub verification_code_ttl_secs: u64,
+    /// Verification messages sent to one account per hour on each channel.
+    pub verification_max_per_hour: u32,
 }
 
 /// Request budgets per route class; a `limit` of 0 turns a class off.
@@ -495,6 +503,10 @@ password_reset_url = "http://127.0.0.1:8080/reset-password"
 password_reset_link_ttl_secs = 1800
 password_reset_code_ttl_secs = 600
 password_reset_max_per_hour = 3
+email_verification_url = "http://127.0.0.1:8080/verify-email"
+verification_link_ttl_secs = 86400
+verification_code_ttl_secs = 600
+verification_max_per_hour = 5
 
 [orders]
 reservation_ttl_secs = 900
@@ -631,7 +643,7 @@ impl Settings {
             "marketplace.vat_number must be 15 digits, beginning and ending with 3"
         );
         self.check_payments()?;
-        self.check_password_reset()?;
+        self.check_account_links()?;
         self.check_jobs_and_notify()?;
         if let Some(token) = &self.metrics.token {
             anyhow::ensure!(token.expose_secret().len() >= 16, "metrics.token must be at least 16 characters");
@@ -671,6 +683,10 @@ impl Settings {
                 "production emails reset links to an https:// page: set CARGOPARTS__AUTH__PASSWORD_RESET_URL"
             );
             anyhow::ensure!(
+                self.auth.email_verification_url.starts_with("https://"),
+                "production emails verification links to an https:// page: set CARGOPARTS__AUTH__EMAIL_VERIFICATION_URL"
+            );
+            anyhow::ensure!(
                 self.notify.unifonic.is_some(),
                 "production sends text messages: configure CARGOPARTS__NOTIFY__UNIFONIC__{{BASE_URL,APP_SID,SENDER_ID}}"
             );
@@ -682,16 +698,27 @@ impl Settings {
         Ok(())
     }
 
-    fn check_password_reset(&self) -> anyhow::Result<()> {
+    fn check_account_links(&self) -> anyhow::Result<()> {
         let auth = &self.auth;
-        let page = url::Url::parse(&auth.password_reset_url).context("auth.password_reset_url is not a URL")?;
+        for (name, url) in
+            [("password_reset_url", &auth.password_reset_url), ("email_verification_url", &auth.email_verification_url)]
+        {
+            let page = url::Url::parse(url).with_context(|| format!("auth.{name} is not a URL"))?;
+            anyhow::ensure!(
+                matches!(page.scheme(), "http" | "https") && page.query().is_none() && page.fragment().is_none(),
+                "auth.{name} must be an http:// or https:// page without a query: the link adds ?token=…"
+            );
+        }
         anyhow::ensure!(
-            matches!(page.scheme(), "http" | "https") && page.query().is_none() && page.fragment().is_none(),
-            "auth.password_reset_url must be an http:// or https:// page without a query: the link adds ?token=…"
-        );
-        anyhow::ensure!(
-            auth.password_reset_link_ttl_secs > 0 && auth.password_reset_code_ttl_secs > 0,
-            "password reset lifetimes must be positive"
+            [
+                auth.password_reset_link_ttl_secs,
+                auth.password_reset_code_ttl_secs,
+                auth.verification_link_ttl_secs,
+                auth.verification_code_ttl_secs
+            ]
+            .iter()
+            .all(|&secs| secs > 0),
+            "the lifetimes of reset and verification links and codes must be positive"
         );
         Ok(())
     }
@@ -810,6 +837,7 @@ mod tests {
         vat_number = "310122393500003"
         [auth]
         password_reset_url = "https://cargoparts.example/reset-password"
+        email_verification_url = "https://cargoparts.example/verify-email"
         [payments]
         public_url = "https://cargoparts.example"
         fallback = "tap"

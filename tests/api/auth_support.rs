@@ -3,6 +3,7 @@
 
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use cargoparts::auth::principal::Role;
 use cargoparts::auth::users;
@@ -16,6 +17,8 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{TestApp, redis_url, spawn_prepared_app};
 
@@ -83,6 +86,63 @@ pub async fn spawn_auth_app_with(adjust: impl FnOnce(&mut Settings)) -> AuthApp 
     })
     .await;
     AuthApp { app, clock, sms }
+}
+
+/// A server whose emails go to `sendgrid`, with quick relay and job rounds and a
+/// budget of credential attempts no test reaches.
+pub async fn spawn_mailing_app(sendgrid: &MockServer, adjust: impl FnOnce(&mut Settings)) -> AuthApp {
+    let uri = sendgrid.uri();
+    spawn_auth_app_with(move |settings| {
+        settings.rate_limit.auth.limit = 100;
+        settings.notify.sendgrid = Some(cargoparts::platform::config::SendGridSettings {
+            base_url: uri,
+            api_key: "SG.test-key".into(),
+            from: "accounts@cargoparts.example".into(),
+            from_name: "CargoParts".into(),
+        });
+        settings.events.relay_interval_ms = 50;
+        settings.jobs.poll_interval_ms = 100;
+        adjust(settings);
+    })
+    .await
+}
+
+/// A fake SendGrid that takes every email.
+pub async fn sendgrid() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mail/send"))
+        .respond_with(ResponseTemplate::new(202).insert_header("X-Message-Id", "sg-account-1"))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The bodies of the emails SendGrid has received.
+pub async fn emails(sendgrid: &MockServer) -> Vec<Value> {
+    let received = sendgrid.received_requests().await.unwrap_or_default();
+    received.iter().map(|request| serde_json::from_slice(&request.body).unwrap()).collect()
+}
+
+/// Waits for the `n`th email linking to `page` and answers the token of its link.
+pub async fn link_token(sendgrid: &MockServer, page: &str, n: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let prefix = format!("{page}?token=");
+    loop {
+        let texts: Vec<String> = emails(sendgrid)
+            .await
+            .iter()
+            .map(|email| email["content"][0]["value"].as_str().unwrap().to_string())
+            .filter(|text| text.contains(&prefix))
+            .collect();
+        if let Some(text) = texts.get(n - 1) {
+            let start = text.find(&prefix).unwrap();
+            let link = text[start..].split_whitespace().next().unwrap();
+            return link.split_once("?token=").unwrap().1.to_string();
+        }
+        assert!(Instant::now() < deadline, "no email linking to {page} arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Settings adjustment: use the machine's Redis.

@@ -11,6 +11,7 @@ mod auth_rate_limits;
 mod auth_recovery;
 mod auth_support;
 mod auth_tokens;
+mod auth_verification;
 mod cache;
 mod catalog_import;
 mod conventions;

@@ -24,6 +24,7 @@ fn production(settings: &mut cargoparts::platform::config::Settings) {
     settings.auth.hmac_key = Some(SecretString::from("a production lookup key that is long enough"));
     settings.payments.public_url = "https://cargoparts.example".into();
     settings.auth.password_reset_url = "https://cargoparts.example/reset-password".into();
+    settings.auth.email_verification_url = "https://cargoparts.example/verify-email".into();
     settings.payments.tap = Some(cargoparts::platform::config::TapSettings {
         base_url: "https://tap.invalid/".into(),
         secret_key: SecretString::from("sk_live_not_a_real_key"),

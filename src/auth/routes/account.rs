@@ -20,6 +20,7 @@ use crate::auth::principal::{AuthUser, Role};
 use crate::auth::sessions::{self, EndReason, TokenResponse};
 use crate::auth::store::{self, users::NewUser};
 use crate::auth::users::{self, Locale, UserRecord, UserView};
+use crate::auth::verification;
 use crate::catalog::canonical_city;
 use crate::catalog::feed::single_line;
 use crate::catalog::{api_keys, sellers};
@@ -195,7 +196,12 @@ async fn seller_for(conn: &mut PgConnection, link: SellerLink) -> Result<Uuid, A
     }
 }
 
-/// Creates an account and signs it in.
+/// Creates an account and signs it in, and sends the proofs of its contacts: a code
+/// texted to the phone (confirm it at `/me/verification/phone/confirm`) and a link
+/// mailed to the email address.
+///
+/// Until a contact is proven, another registration naming it takes it from this
+/// account; once proven, it is this account's alone.
 #[utoipa::path(
     post,
     path = "/auth/register",
@@ -204,7 +210,7 @@ async fn seller_for(conn: &mut PgConnection, link: SellerLink) -> Result<Uuid, A
     responses(
         (status = 201, description = "Account created and signed in", body = RegisterResponse),
         (status = 400, description = "A field is invalid; each is named", body = ErrorEnvelope),
-        (status = 409, description = "The email or phone number already has an account", body = ErrorEnvelope),
+        (status = 409, description = "The email or phone number belongs to an account that verified it (an unverified account gives it up to this registration)", body = ErrorEnvelope),
         (status = 429, description = "Too many attempts from this address", body = ErrorEnvelope)
     )
 )]
@@ -225,7 +231,11 @@ pub async fn register(
         ),
         None => (None, None),
     };
+    let now = auth.clock.now();
     let mut tx = db.begin().await?;
+    // Whatever an unverified account holds of these contacts is this registration's now.
+    verification::release_unverified(&mut tx, registration.email.as_deref(), phone_hash.as_deref(), &context, now)
+        .await?;
     let seller_id = match registration.seller {
         Some(link) => Some(seller_for(&mut tx, link).await?),
         None => None,
@@ -257,20 +267,25 @@ pub async fn register(
             "seller_id": seller_id,
         })),
         &context,
-        auth.clock.now(),
+        now,
     )
     .await?;
     let event = events::Event {
         topic: users::REGISTERED,
         subject_id: id,
         payload: serde_json::json!({ "role": registration.role.as_str(), "seller_id": seller_id }),
-        occurred_at: auth.clock.now(),
+        occurred_at: now,
     };
     events::record(&mut tx, &event).await?;
     let user =
         users::by_id(&mut *tx, id).await?.ok_or_else(|| anyhow::anyhow!("the account just created is missing"))?;
+    let code = verification::start(&mut tx, &auth, &user, registration.phone.as_ref(), now).await?;
     let tokens = sessions::start(&mut tx, &auth, user.subject(), &context).await?;
     tx.commit().await?;
+    if let Some(code) = code {
+        // The account exists either way; a code that did not leave is asked for again.
+        let _ = code.send(&auth).await;
+    }
     let body = RegisterResponse { user: user.view(&auth)?, tokens };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

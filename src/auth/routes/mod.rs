@@ -5,9 +5,10 @@ pub mod admin;
 pub mod extract;
 pub mod mfa;
 pub mod otp;
+pub mod pages;
 pub mod recovery;
-pub mod reset_page;
 pub mod seller_keys;
+pub mod verification;
 
 use axum::extract::FromRef;
 use axum::http::HeaderValue;
@@ -43,7 +44,11 @@ where
         .routes(routes!(otp::request_code))
         .routes(routes!(otp::verify_code))
         .routes(routes!(recovery::forgot_password))
-        .routes(routes!(recovery::reset_password));
+        .routes(routes!(recovery::reset_password))
+        .routes(routes!(verification::send_phone_code))
+        .routes(routes!(verification::send_email_link))
+        .routes(routes!(verification::confirm_phone))
+        .routes(routes!(verification::confirm_email));
     let signed_in = OpenApiRouter::new()
         .routes(routes!(account::refresh))
         .routes(routes!(account::logout))

@@ -11,5 +11,6 @@ pub mod resets;
 pub mod sessions;
 mod standing;
 pub mod users;
+pub mod verifications;
 
 pub use standing::{Standing, standing};

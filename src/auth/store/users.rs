@@ -12,7 +12,7 @@ macro_rules! select_user {
     ($filter:literal) => {
         concat!(
             "SELECT u.id, u.email, u.phone_encrypted, u.name, u.password_hash, u.role, u.seller_id,
-                    u.created_at, u.locale,
+                    u.created_at, u.locale, u.email_verified_at, u.phone_verified_at,
                     EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)
                         AS mfa_enabled
                FROM users u WHERE ",
@@ -33,6 +33,8 @@ fn user_record(row: &PgRow) -> sqlx::Result<UserRecord> {
         created_at: row.try_get("created_at")?,
         locale: Locale::from_db(row.try_get("locale")?),
         mfa_enabled: row.try_get("mfa_enabled")?,
+        email_verified_at: row.try_get("email_verified_at")?,
+        phone_verified_at: row.try_get("phone_verified_at")?,
     })
 }
 

@@ -1,51 +1,29 @@
-//! The page a password-reset email links to: a form for the new password, Arabic first,
-//! that works without JavaScript and posts to itself.
+//! The page a password-reset email links to: a form for the new password that posts
+//! to itself.
 //!
 //! The token rides in a hidden field, so the form cannot be forged from another site
-//! without it (it is the form's CSRF proof), and the page is never cached or framed.
-//! The policy allows only its inline styles and a form posting back to this origin.
+//! without it (it is the form's CSRF proof).
 
+use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Form, Router};
-use maud::{DOCTYPE, Markup, html};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
 use secrecy::SecretString;
 use serde::Deserialize;
+
+use super::{LinkQuery, broken_link, frame, notice, page, unavailable};
 
 use crate::auth::AuthState;
 use crate::auth::error::AuthError;
 use crate::auth::passwords::MIN_LENGTH;
 use crate::auth::recovery::{self, Proof};
-use crate::http::rate_limit::{RateLimits, RouteClass, limited};
-use crate::platform::client::{RequestContext, TrustedProxies};
+use crate::platform::client::RequestContext;
 use crate::platform::db::PrimaryDb;
 
 pub const PATH: &str = "/reset-password";
 
-const PAGE_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/// The page, limited like every endpoint that checks a credential.
-pub fn routes<S>(limits: &RateLimits) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    AuthState: axum::extract::FromRef<S>,
-    PrimaryDb: axum::extract::FromRef<S>,
-    TrustedProxies: axum::extract::FromRef<S>,
-{
-    let page = utoipa_axum::router::OpenApiRouter::new().route(PATH, get(show).post(submit));
-    limited(page, limits, RouteClass::Credentials).into()
-}
-
-#[derive(Deserialize)]
-struct LinkQuery {
-    #[serde(default)]
-    token: String,
-}
-
-async fn show(
+pub(super) async fn show(
     State(auth): State<AuthState>,
     State(PrimaryDb(db)): State<PrimaryDb>,
     Query(query): Query<LinkQuery>,
@@ -61,14 +39,14 @@ async fn show(
 }
 
 #[derive(Deserialize)]
-struct ResetForm {
+pub(super) struct ResetForm {
     #[serde(default)]
     token: String,
     #[serde(default)]
     new_password: String,
 }
 
-async fn submit(
+pub(super) async fn submit(
     State(auth): State<AuthState>,
     State(PrimaryDb(db)): State<PrimaryDb>,
     context: RequestContext,
@@ -85,41 +63,6 @@ async fn submit(
         Err(error) => {
             tracing::error!(error = %error, "a password reset from the page failed");
             page(StatusCode::SERVICE_UNAVAILABLE, &unavailable())
-        }
-    }
-}
-
-fn page(status: StatusCode, body: &Markup) -> Response {
-    let mut response = (status, body.clone().into_string()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-const STYLE: &str = "body{margin:0;background:#f4f4f4;font-family:Tahoma,Arial,sans-serif;color:#1a1a1a;line-height:1.6}\
-main{max-width:28rem;margin:2rem auto;background:#fff;border-radius:8px;padding:1.5rem}\
-h1{font-size:1.25rem;color:#0b6e4f;margin:0 0 1rem}\
-p{margin:.5rem 0}.en{direction:ltr;text-align:left;color:#444}\
-label{display:block;margin:1rem 0 .25rem;font-weight:bold}\
-input[type=password]{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #888;border-radius:4px}\
-button{margin-top:1rem;width:100%;padding:.7rem;font-size:1rem;background:#0b6e4f;color:#fff;border:0;border-radius:4px}\
-.error{color:#a4001d;font-weight:bold}";
-
-/// The page frame: Arabic, right to left, with the English beside it.
-fn frame(title: &str, content: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="ar" dir="rtl" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex";
-                title { (title) }
-                style { (STYLE) }
-            }
-            body { main { (content) } }
         }
     }
 }
@@ -155,36 +98,6 @@ fn done() -> Markup {
         "تم تغيير كلمة المرور",
         "سجّل الدخول بكلمة المرور الجديدة. أُنهيت جميع الجلسات السابقة.",
         "Your password was changed. Sign in with the new one; every earlier session has ended.",
-    )
-}
-
-fn broken_link() -> Markup {
-    notice(
-        "رابط غير صالح | Invalid link",
-        "الرابط غير صالح أو منتهي",
-        "استُخدم هذا الرابط من قبل أو انتهت صلاحيته. اطلب رابطاً جديداً من صفحة تسجيل الدخول.",
-        "This link was already used or has expired. Ask for a new one from the sign-in page.",
-    )
-}
-
-fn unavailable() -> Markup {
-    notice(
-        "تعذّر الحفظ | Try again",
-        "تعذّر حفظ كلمة المرور الآن",
-        "حاول مرة أخرى بعد قليل؛ الرابط ما زال صالحاً.",
-        "The password could not be saved just now. Try again shortly; the link still works.",
-    )
-}
-
-/// A page that only says something: a heading, the Arabic sentence and its English.
-fn notice(title: &str, heading: &str, arabic: &str, english: &str) -> Markup {
-    frame(
-        title,
-        html! {
-            h1 { (heading) }
-            p { (arabic) }
-            p lang="en" class="en" { (english) }
-        },
     )
 }
 
