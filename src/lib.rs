@@ -17,4 +17,5 @@ pub mod notify;
 pub mod orders;
 pub mod payments;
 pub mod platform;
+pub mod privacy;
 pub mod search;

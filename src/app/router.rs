@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", limited(crate::orders::routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::payments::routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::compliance::routes(), limits, RouteClass::Api))
+        .nest("/api/v1", crate::privacy::routes(limits))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();

@@ -5,6 +5,7 @@
 //! `docs/security.md` describes the token formats, the key rotation procedure and
 //! what happens when Redis is down.
 
+pub mod erasure;
 pub mod error;
 pub mod keys;
 pub mod login;

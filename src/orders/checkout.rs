@@ -236,7 +236,7 @@ async fn place_once(
     };
     let number = store::orders::insert(&mut tx, &order, now).await?;
     let record = OrderRecord::placed(&order, number.clone());
-    let shown = view::order(&record, &state.open_phone(&record)?);
+    let shown = view::order(&record, state.open_phone(&record)?.as_ref());
     let body = serde_json::to_value(&shown).map_err(anyhow::Error::from)?;
     events::record(&mut tx, &created_event(&order, &number, &shown.total_sar, now)).await?;
     let answer = Answer { status: 201, body };

@@ -23,12 +23,14 @@ pub struct OrderContact {
     pub total: Halalas,
 }
 
-/// The contact of `order_id`, or `None` when there is no such order.
+/// The contact of `order_id`, or `None` when there is no such order or its buyer was erased.
 pub async fn of_order(state: &OrdersState, order_id: Uuid) -> Result<Option<OrderContact>, OrderError> {
     let Some(row) = store::orders::contact(&state.db, order_id).await? else {
         return Ok(None);
     };
-    let phone = state.keys.cipher.open(&row.phone_sealed, &phone_context(order_id))?;
+    // An erased buyer is told nothing more.
+    let Some(sealed) = &row.phone_sealed else { return Ok(None) };
+    let phone = state.keys.cipher.open(sealed, &phone_context(order_id))?;
     Ok(Some(OrderContact {
         order_id,
         number: row.number,

@@ -24,7 +24,7 @@ pub async fn list(
     let mut data = Vec::with_capacity(rows.len());
     for (group, order) in &rows {
         // The phone is opened only where the seller may see it.
-        let phone = if group.status.was_paid() { Some(state.open_phone(order)?) } else { None };
+        let phone = if group.status.was_paid() { state.open_phone(order)? } else { None };
         data.push(view::seller_group(group, order, phone.as_ref()));
     }
     Ok(Paginated { data, meta: PageMeta::new(page, total) })
@@ -83,5 +83,5 @@ pub async fn advance(
         order = order.moved(settled, None, now);
     }
     let group = order.groups.iter().find(|g| g.id == group_id).ok_or(OrderError::NotFound("order"))?;
-    Ok(view::seller_group(group, &order, Some(&state.open_phone(&order)?)))
+    Ok(view::seller_group(group, &order, state.open_phone(&order)?.as_ref()))
 }

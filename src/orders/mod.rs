@@ -13,6 +13,7 @@ pub mod fulfilment;
 pub mod invoices;
 pub mod lifecycle;
 pub mod model;
+pub mod privacy;
 pub mod reading;
 mod routes;
 pub mod state;
@@ -59,10 +60,11 @@ impl OrdersState {
         self.keys.cipher.seal(phone.as_str().as_bytes(), &phone_context(order_id))
     }
 
-    /// The shipping phone of `order`, opened.
-    pub fn open_phone(&self, order: &OrderRecord) -> Result<Phone, OrderError> {
-        let bytes = self.keys.cipher.open(&order.phone_sealed, &phone_context(order.id))?;
-        Ok(Phone::from_e164(String::from_utf8(bytes).map_err(anyhow::Error::from)?))
+    /// The shipping phone of `order`, opened; `None` once its buyer was erased.
+    pub fn open_phone(&self, order: &OrderRecord) -> Result<Option<Phone>, OrderError> {
+        let Some(sealed) = &order.phone_sealed else { return Ok(None) };
+        let bytes = self.keys.cipher.open(sealed, &phone_context(order.id))?;
+        Ok(Some(Phone::from_e164(String::from_utf8(bytes).map_err(anyhow::Error::from)?)))
     }
 }
 

@@ -41,8 +41,8 @@ pub async fn order(state: &OrdersState, id: Uuid, viewer: Viewer) -> Result<Orde
     let access = access(&record, viewer).ok_or(OrderError::NotFound("order"))?;
     let phone = state.open_phone(&record)?;
     Ok(match access {
-        Access::Whole => view::order(&record, &phone),
-        Access::Group(group) => view::order_for_seller(&record, group, &phone),
+        Access::Whole => view::order(&record, phone.as_ref()),
+        Access::Group(group) => view::order_for_seller(&record, group, phone.as_ref()),
     })
 }
 
@@ -64,7 +64,7 @@ pub async fn of_buyer(
     let (records, total) = store::orders::of_buyer(&mut conn, buyer_id, status, page).await?;
     let mut data = Vec::with_capacity(records.len());
     for record in &records {
-        data.push(view::order(record, &state.open_phone(record)?));
+        data.push(view::order(record, state.open_phone(record)?.as_ref()));
     }
     Ok(Paginated { data, meta: PageMeta::new(page, total) })
 }

@@ -5,8 +5,9 @@ use super::store::{GroupRecord, NewLine, OrderRecord};
 use crate::platform::hijri::hijri_date;
 use crate::platform::phone::Phone;
 
-/// The buyer's (and admins') view of an order; `phone` is the address's phone, opened.
-pub fn order(record: &OrderRecord, phone: &Phone) -> OrderView {
+/// The buyer's (and admins') view of an order; `phone` is the address's phone, opened
+/// (none once the buyer was erased).
+pub fn order(record: &OrderRecord, phone: Option<&Phone>) -> OrderView {
     OrderView {
         id: record.id,
         number: record.number.clone(),
@@ -26,8 +27,8 @@ pub fn order(record: &OrderRecord, phone: &Phone) -> OrderView {
     }
 }
 
-fn address(stored: &ShippingAddress, phone: &Phone) -> ShippingAddress {
-    ShippingAddress { phone: phone.as_str().to_string(), ..stored.clone() }
+fn address(stored: &ShippingAddress, phone: Option<&Phone>) -> ShippingAddress {
+    ShippingAddress { phone: phone.map(|p| p.as_str().to_string()).unwrap_or_default(), ..stored.clone() }
 }
 
 pub fn group(record: &GroupRecord) -> GroupView {
@@ -80,10 +81,7 @@ pub fn seller_group(group: &GroupRecord, order: &OrderRecord, phone: Option<&Pho
         subtotal_sar: group.subtotal.to_string(),
         vat_sar: group.vat.to_string(),
         total_sar: group.total.to_string(),
-        shipping_address: match (paid, phone) {
-            (true, Some(phone)) => Some(address(&order.address, phone)),
-            _ => None,
-        },
+        shipping_address: paid.then(|| address(&order.address, phone)),
         notes: if paid { order.notes.clone() } else { None },
         shipment: shipment(group),
         created_at: group.created_at,
@@ -94,7 +92,7 @@ pub fn seller_group(group: &GroupRecord, order: &OrderRecord, phone: Option<&Pho
 
 /// The order as one of its sellers sees it: its own group only, and the totals of that
 /// group; the address once the group is paid.
-pub fn order_for_seller(record: &OrderRecord, group: &GroupRecord, phone: &Phone) -> OrderView {
+pub fn order_for_seller(record: &OrderRecord, group: &GroupRecord, phone: Option<&Phone>) -> OrderView {
     let mut shown = order(record, phone);
     let paid = group.status.was_paid();
     shown.groups = vec![self::group(group)];

@@ -81,7 +81,7 @@ pub async fn start(
             given_name,
             surname,
             email,
-            phone: state.orders.open_phone(&order)?.as_str().to_string(),
+            phone: state.orders.open_phone(&order)?.map(|p| p.as_str().to_string()).unwrap_or_default(),
             street: format!("{} {}", order.address.building_number, order.address.street),
             city: order.address.city.clone(),
             postcode: order.address.postal_code.clone(),

@@ -27,6 +27,7 @@ mod orders_support;
 mod payments;
 mod payments_support;
 mod photos;
+mod privacy;
 mod public_read;
 mod search;
 mod security;

@@ -127,3 +127,30 @@ pub async fn end_user_sessions(
     .await?;
     Ok(result.rows_affected())
 }
+
+/// A session as its owner's data export shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_reason: Option<String>,
+    /// The address the session signed in from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+/// Every session of `user_id`, oldest first.
+pub async fn of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<SessionRecord>> {
+    sqlx::query_as(
+        "SELECT id, created_at, revoked_at, revoked_reason, host(ip) AS ip, user_agent
+           FROM auth_sessions WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}

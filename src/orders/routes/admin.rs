@@ -60,5 +60,5 @@ pub async fn mark_paid(
         details: serde_json::json!({ "reference": reference }),
     };
     audit::record(&state.db, entry, &context, state.now()).await?;
-    Ok(Json(view::order(&order, &state.open_phone(&order)?)))
+    Ok(Json(view::order(&order, state.open_phone(&order)?.as_ref())))
 }

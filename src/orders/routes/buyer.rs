@@ -154,5 +154,5 @@ pub async fn cancel_order(
 ) -> Result<Json<OrderView>, AppError> {
     let actor = if user.role == Role::Admin { Actor::Admin(user.user_id) } else { Actor::Buyer(user.user_id) };
     let order = lifecycle::cancel(&state, id, actor).await?;
-    Ok(Json(view::order(&order, &state.open_phone(&order)?)))
+    Ok(Json(view::order(&order, state.open_phone(&order)?.as_ref())))
 }

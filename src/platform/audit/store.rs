@@ -99,3 +99,17 @@ pub async fn page(
         })
         .collect()
 }
+
+/// Forgets where an erased account's entries came from (address, browser); the
+/// entries themselves stay, as the security trail, naming an account with nothing
+/// personal left.
+pub async fn scrub_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE audit_log SET ip = NULL, user_agent = NULL
+          WHERE (actor_id = $1 OR subject_id = $1) AND (ip IS NOT NULL OR user_agent IS NOT NULL)",
+    )
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
