@@ -342,14 +342,19 @@ impl Background {
         Worker::new(self.db.clone(), handlers, self.settings.jobs.clone(), self.wakeup.clone())
     }
 
-    /// Starts the bus listener, the relay and the worker; stop the worker through the
+    /// Starts the bus listener, the relay, the retention schedule and the worker; stop
+    /// the worker through the
     /// returned sender and await its handle.
     fn start(&self) -> (Vec<BackgroundTask>, tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
         let bus = BackgroundTask(tokio::spawn(self.events.clone().listen()));
         let relay = BackgroundTask(tokio::spawn(self.relay().run()));
+        let retention = BackgroundTask(tokio::spawn(crate::privacy::retention::run(
+            self.db.clone(),
+            self.settings.retention.clone(),
+        )));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(self.worker().run(stopped));
-        (vec![bus, relay], stop, worker)
+        (vec![bus, relay, retention], stop, worker)
     }
 }
 

@@ -46,12 +46,13 @@ pub fn router(state: AppState) -> Router {
                 RouteClass::Api,
             ),
         )
-        .nest("/api/v1", crate::auth::routes(limits))
+        // Merged before nesting: both serve `/me` (GET and PATCH, DELETE), and nesting
+        // would keep one module's operations of a path, merging keeps both.
+        .nest("/api/v1", crate::auth::routes(limits).merge(crate::privacy::routes(limits)))
         .nest("/api/v1", limited(crate::search::admin_routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::orders::routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::payments::routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::compliance::routes(), limits, RouteClass::Api))
-        .nest("/api/v1", crate::privacy::routes(limits))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();

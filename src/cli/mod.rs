@@ -89,6 +89,8 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Purge what is kept past its retention now (every server does it hourly).
+    Retention,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +178,17 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     Ok(())
                 }
             }
+        }
+        Command::Retention => {
+            let pool = db::prepare(&settings.database).await?;
+            let purged = crate::privacy::retention::purge(&pool, &settings.retention, chrono::Utc::now()).await?;
+            if !purged.ran {
+                println!("another process is purging right now; nothing done");
+            }
+            for (rule, rows) in &purged.rules {
+                println!("{rows:>8}  {rule}");
+            }
+            Ok(())
         }
         Command::Migrate => {
             db::prepare(&settings.database).await?;

@@ -33,6 +33,7 @@ pub struct Settings {
     pub payments: PaymentSettings,
     pub jobs: JobSettings,
     pub events: EventSettings,
+    pub retention: RetentionSettings,
     pub notify: NotifySettings,
     pub cache: CacheSettings,
     pub media: MediaSettings,
@@ -215,6 +216,24 @@ impl CacheSettings {
             shared_ttl: Duration::from_secs(self.shared_ttl_secs),
         }
     }
+}
+
+/// How long data kept only while needed is kept (docs/privacy.md), in days past the
+/// moment each rule names, and how often the purge runs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionSettings {
+    pub interval_secs: u64,
+    /// Refresh tokens, past their expiry.
+    pub refresh_tokens_days: u32,
+    /// Sessions, past their end (sign-out, revocation).
+    pub ended_sessions_days: u32,
+    /// Sign-in codes, reset and verification codes and links, second-factor
+    /// challenges, past their expiry.
+    pub one_time_codes_days: u32,
+    /// The text-message and email logs, past sending.
+    pub message_log_days: u32,
+    /// Security events, past their time.
+    pub audit_days: u32,
 }
 
 /// The relay of domain events.
@@ -555,6 +574,14 @@ shared_ttl_secs = 600
 relay_interval_ms = 250
 relay_batch = 500
 retention_days = 365
+
+[retention]
+interval_secs = 3600
+refresh_tokens_days = 7
+ended_sessions_days = 90
+one_time_codes_days = 1
+message_log_days = 365
+audit_days = 730
 
 [rate_limit]
 auth = { limit = 5, window_secs = 900 }

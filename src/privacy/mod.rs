@@ -9,6 +9,7 @@ pub mod consents;
 pub mod erasure;
 pub mod error;
 pub mod export;
+pub mod retention;
 mod routes;
 
 pub use error::PrivacyError;

@@ -29,5 +29,6 @@ mod payments_support;
 mod photos;
 mod privacy;
 mod public_read;
+mod retention;
 mod search;
 mod security;
