@@ -10,12 +10,11 @@ use super::error::{FieldError, OrderError, Shortage};
 use super::model::{CreateOrder, ShippingAddress};
 use super::store::stock::Stocked;
 use super::store::{self, NewGroup, NewLine, NewOrder, OrderRecord};
-use super::{OrdersState, view};
-use crate::catalog::canonical_city;
+use super::{OrdersState, address, view};
 use crate::platform::events::{self, Event};
 use crate::platform::idempotency::{self, Answer, Claim, IdempotencyKey, KeyUse};
 use crate::platform::money::Halalas;
-use crate::platform::phone::{Phone, fold_digit};
+use crate::platform::phone::Phone;
 
 /// The scope of order-creating idempotency keys.
 const SCOPE: &str = "orders.create";
@@ -65,7 +64,7 @@ pub fn check(request: &CreateOrder, max_lines: usize, max_quantity: u32) -> Resu
     // A fixed order of the rows locked: two orders for the same listings never wait
     // on each other in a cycle.
     lines.sort_by_key(|line| line.0);
-    let (address, phone) = check_address(&request.shipping_address, &mut errors);
+    let (address, phone) = address::check(&request.shipping_address, &mut errors);
     let notes = request.notes.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
     if let Some(notes) = &notes
         && (notes.chars().count() > 1000 || notes.contains('\0'))
@@ -76,49 +75,6 @@ pub fn check(request: &CreateOrder, max_lines: usize, max_quantity: u32) -> Resu
         Some(phone) if errors.is_empty() => Ok(CheckedOrder { lines, address, phone, notes }),
         _ => Err(OrderError::Invalid(errors)),
     }
-}
-
-fn check_address(input: &ShippingAddress, errors: &mut Vec<FieldError>) -> (ShippingAddress, Option<Phone>) {
-    let field = |name: &str| format!("shipping_address.{name}");
-    let mut text = |name: &str, value: &str, max: usize| -> String {
-        let value = value.trim();
-        if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
-            errors.push(FieldError::new(field(name), format!("must be 1 to {max} characters of text")));
-        }
-        value.to_string()
-    };
-    let name = text("name", &input.name, 200);
-    let city = text("city", &input.city, 100);
-    let district = text("district", &input.district, 100);
-    let street = text("street", &input.street, 200);
-    let mut digits = |name: &str, value: &str, count: usize| -> String {
-        let folded: String = value.trim().chars().map(fold_digit).collect();
-        if folded.len() != count || !folded.bytes().all(|b| b.is_ascii_digit()) {
-            errors.push(FieldError::new(field(name), format!("must be {count} digits")));
-        }
-        folded
-    };
-    let building_number = digits("building_number", &input.building_number, 4);
-    let postal_code = digits("postal_code", &input.postal_code, 5);
-    let additional_number = input.additional_number.as_deref().map(|n| digits("additional_number", n, 4));
-    let phone = match Phone::parse(&input.phone) {
-        Ok(phone) => Some(phone),
-        Err(reason) => {
-            errors.push(FieldError::new(field("phone"), reason));
-            None
-        }
-    };
-    let address = ShippingAddress {
-        name,
-        phone: phone.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(),
-        city: canonical_city(&city),
-        district,
-        street,
-        building_number,
-        postal_code,
-        additional_number,
-    };
-    (address, phone)
 }
 
 /// Prices the checked lines against the locked listings, one group per seller; the
@@ -274,9 +230,10 @@ mod tests {
             city: "الرياض".into(),
             district: "Al Olaya".into(),
             street: "King Fahd Road".into(),
-            building_number: "١٢٣٤".into(),
-            postal_code: "12345".into(),
+            building_number: Some("١٢٣٤".into()),
+            postal_code: Some("12345".into()),
             additional_number: Some("5678".into()),
+            short_address: None,
         }
     }
 
@@ -308,7 +265,7 @@ mod tests {
         assert_eq!(checked.phone.as_str(), "+966501234567");
         assert_eq!(checked.address.phone, "+966501234567");
         assert_eq!(checked.address.city, "Riyadh");
-        assert_eq!(checked.address.building_number, "1234", "Arabic-Indic digits folded");
+        assert_eq!(checked.address.building_number.as_deref(), Some("1234"), "Arabic-Indic digits folded");
     }
 
     #[test]
@@ -316,7 +273,7 @@ mod tests {
         let listing = Uuid::now_v7();
         let mut bad = request(&[(listing, 0), (listing, 2)]);
         bad.shipping_address.phone = "12".into();
-        bad.shipping_address.postal_code = "1234".into();
+        bad.shipping_address.postal_code = Some("1234".into());
         bad.shipping_address.name = " ".into();
         let Err(OrderError::Invalid(fields)) = check(&bad, 50, 1000) else { panic!("accepted") };
         let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();

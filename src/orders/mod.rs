@@ -5,6 +5,7 @@
 //! Only `routes` speaks HTTP; the rest returns [`OrderError`]. Other modules reach
 //! orders through this face: [`lifecycle::mark_paid`] is what a confirmed payment calls.
 
+pub mod address;
 pub mod checkout;
 pub mod contact;
 pub mod error;

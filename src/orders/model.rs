@@ -31,7 +31,7 @@ pub struct OrderItem {
     pub quantity: u32,
 }
 
-/// A Saudi national address.
+/// A Saudi national address: the building number and postal code, or the short address.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingAddress {
@@ -44,13 +44,22 @@ pub struct ShippingAddress {
     pub city: String,
     pub district: String,
     pub street: String,
-    /// Four digits.
-    pub building_number: String,
-    /// Five digits.
-    pub postal_code: String,
+    /// Four digits. Give it with `postal_code`, or give `short_address` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "1234")]
+    pub building_number: Option<String>,
+    /// Five digits, the first naming the region (not 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "12345")]
+    pub postal_code: Option<String>,
     /// Four digits, when the address has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_number: Option<String>,
+    /// The national address's short form: four letters and four digits (`RRRD2929`), in
+    /// any case and spacing. Stands for the building and postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "RRRD2929")]
+    pub short_address: Option<String>,
 }
 
 /// An order as its buyer (or an admin) sees it.

@@ -50,7 +50,7 @@ pub async fn detach_buyer(conn: &mut PgConnection, buyer_id: Uuid) -> Result<u64
             "UPDATE orders
                 SET shipping_address = jsonb_build_object(
                         'name', '—', 'phone', '', 'city', shipping_address->>'city', 'district', '',
-                        'street', '', 'building_number', '', 'postal_code', ''),
+                        'street', ''),
                     shipping_phone = NULL, notes = NULL
               WHERE id = $1",
         )

@@ -82,7 +82,10 @@ pub async fn start(
             surname,
             email,
             phone: state.orders.open_phone(&order)?.map(|p| p.as_str().to_string()).unwrap_or_default(),
-            street: format!("{} {}", order.address.building_number, order.address.street),
+            street: match &order.address.building_number {
+                Some(building) => format!("{building} {}", order.address.street),
+                None => order.address.street.clone(),
+            },
             city: order.address.city.clone(),
             postcode: order.address.postal_code.clone(),
         },

@@ -694,3 +694,31 @@ async fn a_seller_sets_its_vat_number_and_invoices_in_its_own_name() {
         401
     );
 }
+
+#[tokio::test]
+async fn a_short_national_address_stands_for_the_building_and_postal_code() {
+    let app = spawn_shop().await;
+    let (_, ids) = app.shop("s-short", &[("SH-1", "10.00", 5)]).await;
+    let buyer = app.register_buyer("short@example.com").await;
+    let mut body = order_body(&[(ids[0], 1)]);
+    let address = body["shipping_address"].as_object_mut().unwrap();
+    address.remove("building_number");
+    address.remove("postal_code");
+    address.remove("additional_number");
+    address.insert("short_address".into(), json!("rrrd ٢٩٢٩"));
+    let response = app.order(&buyer, &body).await;
+    assert_eq!(response.status(), 201);
+    let order: Value = response.json().await.unwrap();
+    assert_eq!(order["shipping_address"]["short_address"], "RRRD2929");
+    assert!(order["shipping_address"].get("building_number").is_none(), "{order}");
+
+    // Neither form: each missing number is named, and so is a malformed short address.
+    body["shipping_address"].as_object_mut().unwrap().remove("short_address");
+    let error: Value = app.order(&buyer, &body).await.json().await.unwrap();
+    let fields: Vec<&str> =
+        error["error"]["details"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["shipping_address.building_number", "shipping_address.postal_code"]);
+    body["shipping_address"]["short_address"] = json!("RRR2929");
+    let error: Value = app.order(&buyer, &body).await.json().await.unwrap();
+    assert_eq!(error["error"]["details"][0]["field"], "shipping_address.short_address", "{error}");
+}

@@ -148,8 +148,10 @@ impl PaymentProvider for HyperPay {
             ("billing.city", customer.city.clone()),
             ("billing.state", customer.city.clone()),
             ("billing.country", "SA".to_string()),
-            ("billing.postcode", customer.postcode.clone()),
         ];
+        if let Some(postcode) = &customer.postcode {
+            form.push(("billing.postcode", postcode.clone()));
+        }
         if let Some(email) = &customer.email {
             form.push(("customer.email", email.clone()));
         }

@@ -60,7 +60,8 @@ pub struct Customer {
     pub phone: String,
     pub street: String,
     pub city: String,
-    pub postcode: String,
+    /// Absent when the address was given as a short national address.
+    pub postcode: Option<String>,
 }
 
 impl Customer {
