@@ -338,6 +338,8 @@ impl Background {
         if self.settings.jobs.concurrency > 0 {
             self.notifier.register(&mut handlers);
             handlers.register(photos::SIZES_JOB, photos::PhotoSizes::handler(self.db.clone(), self.media.clone()));
+            let exports = crate::privacy::exports::BuildExport::handler(self.db.clone(), self.notifier.orders.clone());
+            handlers.register(crate::privacy::exports::EXPORT_JOB, exports);
         }
         Worker::new(self.db.clone(), handlers, self.settings.jobs.clone(), self.wakeup.clone())
     }

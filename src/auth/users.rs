@@ -90,10 +90,15 @@ impl UserRecord {
     }
 
     pub fn view(&self, auth: &AuthState) -> Result<UserView, AuthError> {
+        self.view_with(&auth.keys.cipher)
+    }
+
+    /// The owner's view, its phone opened with `cipher` (for callers without the auth state).
+    pub fn view_with(&self, cipher: &FieldCipher) -> Result<UserView, AuthError> {
         Ok(UserView {
             id: self.id,
             email: self.email.clone(),
-            phone: self.phone(&auth.keys.cipher)?.map(|p| p.as_str().to_string()),
+            phone: self.phone(cipher)?.map(|p| p.as_str().to_string()),
             name: self.name.clone(),
             role: self.role,
             seller_id: self.seller_id,

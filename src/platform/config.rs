@@ -34,6 +34,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub events: EventSettings,
     pub retention: RetentionSettings,
+    pub privacy: PrivacySettings,
     pub notify: NotifySettings,
     pub cache: CacheSettings,
     pub media: MediaSettings,
@@ -216,6 +217,16 @@ impl CacheSettings {
             shared_ttl: Duration::from_secs(self.shared_ttl_secs),
         }
     }
+}
+
+/// The owner's copy of its data.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrivacySettings {
+    /// Accounts with more orders than this get their export built by a job and
+    /// downloaded when ready, instead of while they wait.
+    pub export_inline_max_orders: u64,
+    /// Days a built export can be downloaded.
+    pub export_days: u32,
 }
 
 /// How long data kept only while needed is kept (docs/privacy.md), in days past the
@@ -574,6 +585,10 @@ shared_ttl_secs = 600
 relay_interval_ms = 250
 relay_batch = 500
 retention_days = 365
+
+[privacy]
+export_inline_max_orders = 200
+export_days = 7
 
 [retention]
 interval_secs = 3600

@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::PrivacyError;
 use super::consents::{self, Consent, ConsentRecord};
-use crate::auth::AuthState;
 use crate::auth::error::AuthError;
 use crate::auth::store::sessions::{self, SessionRecord};
 use crate::auth::users::{self, UserView};
@@ -53,17 +52,17 @@ pub struct SecurityEvent {
 /// Security events read per round, to keep each read small.
 const AUDIT_PAGE: i64 = 500;
 
-/// Everything held about account `user_id`.
+/// Everything held about account `user_id`, at `now`.
 pub async fn export(
     db: &PgPool,
-    auth: &AuthState,
     orders: &OrdersState,
     user_id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<AccountExport, PrivacyError> {
     let user = users::by_id(db, user_id).await?.ok_or(AuthError::Unauthenticated("the account no longer exists"))?;
     Ok(AccountExport {
-        generated_at: auth.clock.now(),
-        account: user.view(auth)?,
+        generated_at: now,
+        account: user.view_with(&orders.keys.cipher)?,
         consents: consents::current(db, user_id).await?,
         consent_history: consents::history(db, user_id).await?,
         orders: all_orders(orders, user_id).await?,
@@ -71,6 +70,13 @@ pub async fn export(
         security_events: security_events(db, user_id).await?,
         messages: messages::sent_to(db, user_id).await?,
     })
+}
+
+/// How many orders the account has: what decides whether its export is built while
+/// the owner waits or by a job.
+pub async fn order_count(orders: &OrdersState, buyer_id: Uuid) -> Result<u64, PrivacyError> {
+    let first = orders::reading::of_buyer(orders, buyer_id, None, PageParams { page: 1, limit: 1 }).await?;
+    Ok(first.meta.total)
 }
 
 async fn all_orders(orders: &OrdersState, buyer_id: Uuid) -> Result<Vec<OrderView>, PrivacyError> {

@@ -9,6 +9,7 @@ pub mod consents;
 pub mod erasure;
 pub mod error;
 pub mod export;
+pub mod exports;
 pub mod retention;
 mod routes;
 

@@ -86,6 +86,7 @@ const RULES: &[Rule] = &[
         days: |s| s.message_log_days,
     },
     Rule { name: "audit entries", table: "audit_log", column: "occurred_at", only: "true", days: |s| s.audit_days },
+    Rule { name: "expired data exports", table: "data_exports", column: "expires_at", only: "true", days: |_| 0 },
 ];
 
 /// What one round purged, per rule.

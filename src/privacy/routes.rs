@@ -1,5 +1,5 @@
 //! The data-rights endpoints of the signed-in account: `GET /me/export`,
-//! `DELETE /me`, `GET /me/consents`, `PUT /me/consents/{purpose}`.
+//! `GET /me/exports/{id}`, `DELETE /me`, `GET /me/consents`, `PUT /me/consents/{purpose}`.
 
 use axum::Json;
 use axum::extract::{FromRef, State};
@@ -11,11 +11,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 use validator::Validate;
 
 use super::consents::{self, Consent, Purpose, Source};
 use super::erasure;
 use super::export::{self, AccountExport};
+use super::exports::{self, ExportStatus};
 use crate::auth::AuthState;
 use crate::auth::erasure::Confirmation;
 use crate::auth::principal::AuthUser;
@@ -37,8 +39,11 @@ where
 {
     // Erasure checks a password or a code: the tight budget of credential routes.
     let erasing = OpenApiRouter::new().routes(routes!(erase_me));
-    let reading =
-        OpenApiRouter::new().routes(routes!(export_me)).routes(routes!(consents_of_me)).routes(routes!(set_consent));
+    let reading = OpenApiRouter::new()
+        .routes(routes!(export_me))
+        .routes(routes!(download_export))
+        .routes(routes!(consents_of_me))
+        .routes(routes!(set_consent));
     OpenApiRouter::with_openapi(PrivacyDoc::openapi())
         .merge(limited(erasing, limits, RouteClass::Credentials))
         .merge(limited(reading, limits, RouteClass::Api))
@@ -52,6 +57,10 @@ struct PrivacyDoc;
 
 /// Everything held about the signed-in account, as a JSON download: profile, consents
 /// and their history, orders, sessions, security events, messages sent.
+///
+/// An account with many orders (more than `privacy.export_inline_max_orders`) gets
+/// `202` instead: a job builds the document, and `url` (also in `Location`) downloads
+/// it once ready, for `privacy.export_days`. Asking again answers the same export.
 #[utoipa::path(
     get,
     path = "/me/export",
@@ -59,6 +68,7 @@ struct PrivacyDoc;
     security(("bearer_jwt" = [])),
     responses(
         (status = 200, description = "The account's data, as an attachment", body = AccountExport),
+        (status = 202, description = "Being built; download it from `url` when ready", body = ExportStatus),
         (status = 401, description = "Missing, invalid or revoked access token", body = ErrorEnvelope),
         (status = 429, description = "Too many requests", body = ErrorEnvelope)
     )
@@ -70,10 +80,53 @@ pub async fn export_me(
     State(PrimaryDb(db)): State<PrimaryDb>,
     user: AuthUser,
 ) -> Result<Response, AppError> {
-    let exported = export::export(&db, &auth, &orders, user.user_id).await?;
-    let filename = format!("attachment; filename=\"cargoparts-data-{}.json\"", user.user_id);
+    let settings = &orders.settings;
+    let now = auth.clock.now();
+    if export::order_count(&orders, user.user_id).await? > settings.privacy.export_inline_max_orders {
+        let status =
+            exports::request(&db, user.user_id, settings.privacy.export_days, settings.jobs.max_attempts, now).await?;
+        let location = HeaderValue::from_str(&status.url).map_err(anyhow::Error::from)?;
+        return Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(status)).into_response());
+    }
+    let exported = export::export(&db, &orders, user.user_id, now).await?;
+    attachment(user.user_id, Json(exported).into_response())
+}
+
+/// Downloads an export built by a job: `202` with its status while it is built, the
+/// document once ready.
+#[utoipa::path(
+    get,
+    path = "/me/exports/{id}",
+    tag = "privacy",
+    security(("bearer_jwt" = [])),
+    params(("id" = Uuid, Path, description = "The export's id, from `GET /me/export`")),
+    responses(
+        (status = 200, description = "The account's data, as an attachment", body = AccountExport),
+        (status = 202, description = "Still being built", body = ExportStatus),
+        (status = 401, description = "Missing, invalid or revoked access token", body = ErrorEnvelope),
+        (status = 404, description = "No such export of this account, or it expired", body = ErrorEnvelope)
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = %user.user_id))]
+pub async fn download_export(
+    State(auth): State<AuthState>,
+    State(PrimaryDb(db)): State<PrimaryDb>,
+    user: AuthUser,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Response, AppError> {
+    match exports::fetch(&db, user.user_id, id, auth.clock.now()).await? {
+        Some((_, Some(document))) => attachment(user.user_id, Json(document).into_response()),
+        Some((status, None)) => Ok((StatusCode::ACCEPTED, Json(status)).into_response()),
+        None => Err(AppError::NotFound("export")),
+    }
+}
+
+/// `response` as a file to save.
+fn attachment(user_id: Uuid, mut response: Response) -> Result<Response, AppError> {
+    let filename = format!("attachment; filename=\"cargoparts-data-{user_id}.json\"");
     let disposition = HeaderValue::from_str(&filename).map_err(anyhow::Error::from)?;
-    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(exported)).into_response())
+    response.headers_mut().insert(header::CONTENT_DISPOSITION, disposition);
+    Ok(response)
 }
 
 /// The owner's confirmation of an erasure: the password, or a code from the

@@ -266,3 +266,50 @@ async fn field_of(response: reqwest::Response) -> String {
     let body: Value = response.json().await.unwrap();
     body["error"]["details"][0]["field"].as_str().unwrap_or_default().to_string()
 }
+
+#[tokio::test]
+async fn a_large_account_gets_its_export_built_by_a_job_and_downloads_it_when_ready() {
+    let app = spawn_shop_with(|settings| {
+        settings.privacy.export_inline_max_orders = 1;
+        settings.jobs.poll_interval_ms = 100;
+    })
+    .await;
+    let (_, ids) = app.shop("S-LARGE", &[("L-1", "10.00", 50)]).await;
+    let buyer = app.register_buyer("large@example.com").await;
+    let other = app.register_buyer("someone@example.com").await;
+    let numbers: Vec<String> = {
+        let mut numbers = Vec::new();
+        for _ in 0..2 {
+            numbers.push(app.order_ok(&buyer, &[(ids[0], 1)]).await["number"].as_str().unwrap().to_string());
+        }
+        numbers
+    };
+
+    let asked = app.get_as(&buyer.access, "/api/v1/me/export").await;
+    assert_eq!(asked.status(), 202);
+    let location = asked.headers()["location"].to_str().unwrap().to_string();
+    let status: Value = asked.json().await.unwrap();
+    assert_eq!(status["url"], location.as_str());
+    let again: Value = app.get_as(&buyer.access, "/api/v1/me/export").await.json().await.unwrap();
+    assert_eq!(again["id"], status["id"], "asking again answers the same export");
+    assert_eq!(app.get_as(&other.access, &location).await.status(), 404, "only its owner downloads it");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let export: Value = loop {
+        let response = app.get_as(&buyer.access, &location).await;
+        if response.status() == 200 {
+            assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+            break response.json().await.unwrap();
+        }
+        assert_eq!(response.status(), 202);
+        assert!(Instant::now() < deadline, "the export was never built");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let exported: Vec<&str> =
+        export["orders"].as_array().unwrap().iter().map(|o| o["number"].as_str().unwrap()).collect();
+    assert_eq!(exported.len(), 2);
+    for number in &numbers {
+        assert!(exported.contains(&number.as_str()), "{number} in {exported:?}");
+    }
+    assert_eq!(export["account"]["email"], "large@example.com");
+}
