@@ -38,6 +38,13 @@ struct ExportRow {
     expires_at: DateTime<Utc>,
 }
 
+#[derive(Debug, sqlx::FromRow)]
+struct ExportWithDocument {
+    #[sqlx(flatten)]
+    export: ExportRow,
+    document: Option<serde_json::Value>,
+}
+
 impl ExportRow {
     fn status(self) -> ExportStatus {
         ExportStatus {
@@ -107,7 +114,7 @@ pub async fn fetch(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<(ExportStatus, Option<serde_json::Value>)>, PrivacyError> {
-    let row: Option<(Uuid, String, DateTime<Utc>, DateTime<Utc>, Option<serde_json::Value>)> = sqlx::query_as(
+    let row: Option<ExportWithDocument> = sqlx::query_as(
         "SELECT id, status, created_at, expires_at, document FROM data_exports
           WHERE id = $1 AND user_id = $2 AND expires_at > $3",
     )
@@ -116,9 +123,7 @@ pub async fn fetch(
     .bind(now)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(id, status, created_at, expires_at, document)| {
-        (ExportRow { id, status, created_at, expires_at }.status(), document)
-    }))
+    Ok(row.map(|row| (row.export.status(), row.document)))
 }
 
 #[derive(Deserialize)]
