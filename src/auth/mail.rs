@@ -38,6 +38,15 @@ pub struct LinkMail {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Who a notice about an account is written to.
+#[derive(Debug, Clone)]
+pub struct Addressee {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub locale: Locale,
+}
+
 /// Builds link emails for the notifications.
 #[derive(Clone)]
 pub struct AccountMailer {
@@ -55,6 +64,13 @@ impl AccountMailer {
             reset_page: settings.password_reset_url.clone(),
             verification_page: settings.email_verification_url.clone(),
         }
+    }
+
+    /// Where a notice about account `user_id` goes: its email address, name and
+    /// language; `None` without an address (or an account).
+    pub async fn addressee(&self, user_id: Uuid) -> Result<Option<Addressee>, AuthError> {
+        let Some(user) = users::by_id(&self.db, user_id).await? else { return Ok(None) };
+        Ok(user.email.map(|email| Addressee { user_id, email, name: user.name, locale: user.locale }))
     }
 
     /// The email of request `id` of `kind`; `None` once it is used or expired at `now`

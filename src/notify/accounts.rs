@@ -1,5 +1,6 @@
 //! Messages about accounts: the emails with a password-reset link or an
-//! email-verification link, queued from the auth module's events and sent by a job.
+//! email-verification link, and the notice that a password changed, queued from the
+//! auth module's events and sent by a job.
 //!
 //! The job holds the request's id only. The link is signed when the email leaves (see
 //! `auth::mail`), so neither the event log nor the queue holds anything that opens an
@@ -16,15 +17,17 @@ use uuid::Uuid;
 use super::Notifier;
 use super::providers::{Email, mask_email};
 use super::store::{Attempt, Channel};
-use super::templates::{AccountLinkMessage, Locale};
+use super::templates::{AccountLinkMessage, Locale, PasswordChangedMessage};
 use crate::auth::mail::{LinkKind, LinkMail};
-use crate::auth::recovery::RESET_REQUESTED;
+use crate::auth::recovery::{RESET_DONE, RESET_REQUESTED};
 use crate::auth::users::Locale as AccountLocale;
+use crate::auth::users::PASSWORD_CHANGED;
 use crate::auth::verification::EMAIL_VERIFICATION_REQUESTED;
 use crate::platform::events::{StoredEvent, Subscriber};
 use crate::platform::jobs::{self, Job, JobFailure, JobHandler, NewJob};
 
 pub const LINK_EMAIL_JOB: &str = "notify.account_link_email";
+pub const PASSWORD_NOTICE_JOB: &str = "notify.password_changed_email";
 
 /// A link email job's payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,11 +59,22 @@ pub struct AccountEvents(pub Notifier);
 #[async_trait]
 impl Subscriber for AccountEvents {
     async fn on_event(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {
-        let Some(notice) = LinkNotice::of_event(event) else { return Ok(()) };
-        let job = NewJob {
-            kind: LINK_EMAIL_JOB,
-            dedupe_key: Some(format!("notify:{}", notice.key)),
-            payload: serde_json::to_value(&notice)?,
+        let key = format!("{}:{}", event.id, Channel::Email.as_str());
+        let job = if let Some(notice) = LinkNotice::of_event(event) {
+            NewJob {
+                kind: LINK_EMAIL_JOB,
+                dedupe_key: Some(format!("notify:{key}")),
+                payload: serde_json::to_value(&notice)?,
+            }
+        } else if [PASSWORD_CHANGED, RESET_DONE].contains(&event.topic.as_str()) {
+            let notice = PasswordNotice { key: key.clone(), user_id: event.subject_id, at: event.occurred_at };
+            NewJob {
+                kind: PASSWORD_NOTICE_JOB,
+                dedupe_key: Some(format!("notify:{key}")),
+                payload: serde_json::to_value(&notice)?,
+            }
+        } else {
+            return Ok(());
         };
         jobs::enqueue(tx, &job, self.0.max_attempts).await?;
         Ok(())
@@ -103,11 +117,64 @@ impl JobHandler for LinkEmail {
     }
 }
 
-fn link_email(message: &AccountLinkMessage<'_>, mail: &LinkMail) -> Email {
-    let locale = match mail.locale {
+/// A password notice job's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordNotice {
+    pub key: String,
+    pub user_id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Tells an account its password changed.
+pub struct PasswordChangedEmail(pub Arc<Notifier>);
+
+#[async_trait]
+impl JobHandler for PasswordChangedEmail {
+    async fn run(&self, job: &Job) -> Result<(), JobFailure> {
+        let notifier = &self.0;
+        let notice: PasswordNotice = serde_json::from_value(job.payload.clone())
+            .map_err(|e| JobFailure::Permanent(format!("unreadable payload: {e}")))?;
+        if notifier.already_sent(Channel::Email, &notice.key).await? {
+            return Ok(());
+        }
+        let addressee = notifier
+            .accounts
+            .addressee(notice.user_id)
+            .await
+            .map_err(|e| JobFailure::Retry(format!("reading the account: {e}")))?;
+        // No address (a phone-only account, or an erased one): nobody to tell by email.
+        let Some(addressee) = addressee else { return Ok(()) };
+        let locale = locale_of(addressee.locale);
+        let message = PasswordChangedMessage { name: &addressee.name, at: notice.at };
+        let email = Email {
+            to: addressee.email.clone(),
+            to_name: addressee.name.clone(),
+            subject: message.subject(locale),
+            text: message.email_text(locale),
+            html: message.email_html(locale),
+            attachments: Vec::new(),
+        };
+        let attempt = Attempt {
+            purpose: PasswordChangedMessage::PURPOSE,
+            key: Some(&notice.key),
+            user_id: Some(addressee.user_id),
+            recipient_masked: mask_email(&addressee.email),
+            summary: email.subject.clone(),
+            now: notifier.orders.now(),
+        };
+        Ok(notifier.send_email(&attempt, &email).await?)
+    }
+}
+
+fn locale_of(locale: AccountLocale) -> Locale {
+    match locale {
         AccountLocale::En => Locale::English,
         AccountLocale::Ar => Locale::Arabic,
-    };
+    }
+}
+
+fn link_email(message: &AccountLinkMessage<'_>, mail: &LinkMail) -> Email {
+    let locale = locale_of(mail.locale);
     Email {
         to: mail.email.clone(),
         to_name: mail.name.clone(),

@@ -73,7 +73,8 @@ impl Notifier {
         let notifier = Arc::new(self.clone());
         handlers.register(orders::SMS_JOB, Arc::new(orders::OrderSms(notifier.clone())));
         handlers.register(orders::EMAIL_JOB, Arc::new(orders::OrderEmail(notifier.clone())));
-        handlers.register(accounts::LINK_EMAIL_JOB, Arc::new(accounts::LinkEmail(notifier)));
+        handlers.register(accounts::LINK_EMAIL_JOB, Arc::new(accounts::LinkEmail(notifier.clone())));
+        handlers.register(accounts::PASSWORD_NOTICE_JOB, Arc::new(accounts::PasswordChangedEmail(notifier)));
     }
 
     /// The sender of sign-in codes: the same provider, logged without the code.

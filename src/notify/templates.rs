@@ -263,6 +263,61 @@ impl AccountLinkMessage<'_> {
     }
 }
 
+/// The notice that an account's password changed, by its owner or by a reset: if it
+/// was not them, they know at once.
+#[derive(Debug, Clone)]
+pub struct PasswordChangedMessage<'a> {
+    pub name: &'a str,
+    /// When it changed, in UTC; shown in Riyadh time.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl PasswordChangedMessage<'_> {
+    pub const PURPOSE: &'static str = "password_changed";
+
+    pub fn subject(&self, locale: Locale) -> String {
+        match locale {
+            Locale::Arabic => "تم تغيير كلمة مرورك | كارقو بارتس".into(),
+            Locale::English => "Your password was changed | CargoParts".into(),
+        }
+    }
+
+    fn lines(&self, locale: Locale) -> [String; 2] {
+        // Saudi Arabia keeps UTC+3 all year.
+        let riyadh = (self.at + chrono::Duration::hours(3)).format("%Y-%m-%d %H:%M");
+        match locale {
+            Locale::Arabic => [
+                format!("تم تغيير كلمة مرور حسابك في {riyadh} بتوقيت الرياض، وأُنهيت جلساتك الأخرى."),
+                "إن لم تكن أنت، فاختر «نسيت كلمة المرور» في صفحة الدخول فوراً ثم تواصل معنا.".into(),
+            ],
+            Locale::English => [
+                format!("Your account's password was changed on {riyadh} Riyadh time, and your other sessions ended."),
+                "If this was not you, choose \"Forgot password\" on the sign-in page at once, then contact us.".into(),
+            ],
+        }
+    }
+
+    pub fn email_text(&self, locale: Locale) -> String {
+        let (greeting, _, footer) = words(locale, self.name);
+        let [changed, not_you] = self.lines(locale);
+        format!("{greeting}\n\n{changed}\n\n{not_you}\n\n{footer}\n")
+    }
+
+    pub fn email_html(&self, locale: Locale) -> String {
+        let (greeting, _, _) = words(locale, self.name);
+        let [changed, not_you] = self.lines(locale);
+        email_page(
+            locale,
+            &self.subject(locale),
+            html! {
+                p style=(PARAGRAPH) { (greeting) }
+                p style=(PARAGRAPH) { (changed) }
+                p style=(PARAGRAPH) { strong { (not_you) } }
+            },
+        )
+    }
+}
+
 /// The text messages with a one-time code (sign-in, password reset, phone
 /// verification) are the auth module's; in the log they show as this, never with the code.
 pub const OTP_LOG_EXCERPT: &str = "one-time code / رمز لمرة واحدة (not kept)";
@@ -344,6 +399,14 @@ mod tests {
         let english = message.email_html(Locale::English);
         assert!(english.contains("24 hours") && english.contains("Confirm email address"), "{english}");
         assert!(message.email_text(Locale::Arabic).contains("24 ساعة"));
+    }
+
+    #[test]
+    fn the_password_notice_gives_the_riyadh_time() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-04T21:30:00Z").unwrap().to_utc();
+        let message = PasswordChangedMessage { name: "Noura", at };
+        assert!(message.email_text(Locale::English).contains("2026-12-05 00:30 Riyadh time"));
+        assert!(message.email_html(Locale::Arabic).contains("2026-12-05 00:30 بتوقيت الرياض"));
     }
 
     #[test]

@@ -98,6 +98,22 @@ async fn an_emailed_link_sets_a_new_password_once_and_ends_every_session() {
 
     let again = reset(&app, json!({"token": token, "new_password": "another fine password"})).await;
     assert_eq!(field_of(again).await, "token", "a link works once");
+    // The owner is told the password changed, in case it was not them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let notices: Vec<Value> = emails(&sendgrid)
+            .await
+            .into_iter()
+            .filter(|email| email["subject"].as_str().unwrap().contains("تم تغيير كلمة مرورك"))
+            .collect();
+        if let Some(notice) = notices.first() {
+            assert_eq!(notice["personalizations"][0]["to"][0]["email"], "noura@example.com");
+            assert!(notice["content"][0]["value"].as_str().unwrap().contains("نسيت كلمة المرور"), "{notice}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no notice of the changed password");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let events = app.audit_events(first.user_id).await;
     assert!(events.iter().any(|e| e == "password.reset_requested"), "{events:?}");
     assert!(events.iter().any(|e| e == "password.reset"), "{events:?}");
