@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod cli;
 pub mod compliance;
 pub mod http;
+pub mod kyc;
 pub mod notify;
 pub mod orders;
 pub mod payments;

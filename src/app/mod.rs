@@ -28,6 +28,7 @@ use crate::catalog::photos;
 use crate::catalog::sellers::SellerCache;
 use crate::catalog::taxonomy::TaxonomyState;
 use crate::http::rate_limit::RateLimits;
+use crate::kyc::KycState;
 use crate::notify::Notifier;
 use crate::orders::OrdersState;
 use crate::payments::PaymentsState;
@@ -59,6 +60,7 @@ pub struct AppState {
     pub auth: AuthState,
     pub orders: OrdersState,
     pub payments: PaymentsState,
+    pub kyc: KycState,
     pub notifier: Notifier,
     pub listing_cache: ListingCache,
     pub seller_cache: SellerCache,
@@ -100,6 +102,7 @@ impl AppState {
         let settings = Arc::new(settings);
         let orders = OrdersState::new(primary.clone(), settings.clone(), keys.clone());
         let payments = PaymentsState::new(primary.clone(), settings.clone(), orders.clone())?;
+        let kyc = KycState::new(primary.clone(), settings.clone(), keys.clone())?;
         let mailer = AccountMailer::new(primary.clone(), keys.clone(), &settings.auth);
         let notifier = Notifier::new(&settings, orders.clone(), mailer)?;
         let listing_cache = ListingCache::new(shared.clone(), settings.cache.limits());
@@ -125,6 +128,7 @@ impl AppState {
             auth,
             orders,
             payments,
+            kyc,
             notifier,
             listing_cache,
             seller_cache,

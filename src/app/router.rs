@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", limited(crate::orders::routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::payments::routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::compliance::routes(), limits, RouteClass::Api))
+        .nest("/api/v1", limited(crate::kyc::routes(settings.media.max_upload_bytes), limits, RouteClass::Api))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .split_for_parts();

@@ -35,6 +35,7 @@ pub struct Settings {
     pub events: EventSettings,
     pub retention: RetentionSettings,
     pub privacy: PrivacySettings,
+    pub kyc: KycSettings,
     pub notify: NotifySettings,
     pub cache: CacheSettings,
     pub media: MediaSettings,
@@ -217,6 +218,17 @@ impl CacheSettings {
             shared_ttl: Duration::from_secs(self.shared_ttl_secs),
         }
     }
+}
+
+/// Where sellers' verification documents are kept: a private store, never served
+/// under `/media`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KycSettings {
+    /// The directory of the documents (not inside `media.dir`).
+    pub dir: std::path::PathBuf,
+    /// An S3-compatible bucket to keep them in instead, private to the service.
+    #[serde(default)]
+    pub s3: Option<S3Settings>,
 }
 
 /// The owner's copy of its data.
@@ -585,6 +597,9 @@ shared_ttl_secs = 600
 relay_interval_ms = 250
 relay_batch = 500
 retention_days = 365
+
+[kyc]
+dir = "./documents-data"
 
 [privacy]
 export_inline_max_orders = 200

@@ -90,6 +90,7 @@ pub struct TestApp {
     _index_dir: tempfile::TempDir,
     /// The stored photos, removed with the app.
     media_dir: tempfile::TempDir,
+    documents_dir: tempfile::TempDir,
     pub db: PgPool,
     pub db_name: String,
     pub client: reqwest::Client,
@@ -147,6 +148,8 @@ async fn start_app(
     settings.search.index_dir = index_dir.path().to_path_buf();
     let media_dir = tempfile::tempdir().unwrap();
     settings.media.dir = media_dir.path().to_path_buf();
+    let documents_dir = tempfile::tempdir().unwrap();
+    settings.kyc.dir = documents_dir.path().to_path_buf();
     adjust(&mut settings);
     let mut application = Application::build(settings).await.expect("the application starts");
     prepare(&mut application);
@@ -156,7 +159,18 @@ async fn start_app(
     let events = application.state().events.clone();
     tokio::spawn(application.run_until(std::future::pending()));
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
-    TestApp { address, _index_dir: index_dir, media_dir, db, db_name, client, metrics_address, events, owns_database }
+    TestApp {
+        address,
+        _index_dir: index_dir,
+        media_dir,
+        documents_dir,
+        db,
+        db_name,
+        client,
+        metrics_address,
+        events,
+        owns_database,
+    }
 }
 
 impl TestApp {
@@ -178,6 +192,10 @@ impl TestApp {
 
     /// The server's search index directory.
     /// The local directory photos go to when no bucket is configured.
+    pub fn documents_dir(&self) -> &std::path::Path {
+        self.documents_dir.path()
+    }
+
     pub fn media_dir(&self) -> &std::path::Path {
         self.media_dir.path()
     }

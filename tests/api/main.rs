@@ -20,6 +20,7 @@ mod helpers;
 mod index_crash;
 mod index_lifecycle;
 mod inventory_sync;
+mod kyc;
 mod log_capture;
 mod notify;
 mod orders;

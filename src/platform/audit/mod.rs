@@ -34,6 +34,7 @@ pub enum Event {
     ContactVerified,
     ContactReleased,
     AccountErased,
+    KycDocumentReviewed,
     RefreshTokenReused,
     LoggedOut,
     OtpRequested,
@@ -69,6 +70,7 @@ impl Event {
             Event::ContactVerified => "contact.verified",
             Event::ContactReleased => "contact.released",
             Event::AccountErased => "account.erased",
+            Event::KycDocumentReviewed => "kyc.document_reviewed",
             Event::RefreshTokenReused => "session.refresh_token_reused",
             Event::LoggedOut => "session.logged_out",
             Event::OtpRequested => "otp.requested",
@@ -100,6 +102,11 @@ impl Entry {
     /// An event a user caused on their own account.
     pub fn own(event: Event, user: Uuid) -> Entry {
         Entry { event, actor: Some(user), subject: Some(user), details: Value::Object(Default::default()) }
+    }
+
+    /// An act of `actor` on something that is not an account (a seller's document).
+    pub fn by(event: Event, actor: Uuid) -> Entry {
+        Entry { event, actor: Some(actor), subject: None, details: Value::Object(Default::default()) }
     }
 
     /// An event about `subject` by someone not (yet) known, e.g. a failed login.
