@@ -348,7 +348,8 @@ impl Background {
         Worker::new(self.db.clone(), handlers, self.settings.jobs.clone(), self.wakeup.clone())
     }
 
-    /// Starts the bus listener, the relay, the retention schedule and the worker; stop
+    /// Starts the bus listener, the relay, the retention schedule, the registrations'
+    /// expiry check and the worker; stop
     /// the worker through the
     /// returned sender and await its handle.
     fn start(&self) -> (Vec<BackgroundTask>, tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
@@ -358,9 +359,10 @@ impl Background {
             self.db.clone(),
             self.settings.retention.clone(),
         )));
+        let registrations = BackgroundTask(tokio::spawn(crate::kyc::documents::run_expiry(self.db.clone())));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(self.worker().run(stopped));
-        (vec![bus, relay, retention], stop, worker)
+        (vec![bus, relay, retention, registrations], stop, worker)
     }
 }
 

@@ -73,6 +73,21 @@ impl AccountMailer {
         Ok(user.email.map(|email| Addressee { user_id, email, name: user.name, locale: user.locale }))
     }
 
+    /// The accounts that manage seller `seller_id` and have an email address.
+    pub async fn seller_addressees(&self, seller_id: Uuid) -> Result<Vec<Addressee>, AuthError> {
+        let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+            "SELECT id, email, name, locale FROM users
+              WHERE seller_id = $1 AND email IS NOT NULL AND erased_at IS NULL ORDER BY created_at",
+        )
+        .bind(seller_id)
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(user_id, email, name, locale)| Addressee { user_id, email, name, locale: Locale::from_db(&locale) })
+            .collect())
+    }
+
     /// The email of request `id` of `kind`; `None` once it is used or expired at `now`
     /// (a link sent late would not work), or when the account has no email address
     /// (or, for a verification, no longer the one it was sent for).

@@ -41,6 +41,10 @@ pub struct SellerSummary {
     pub id: Uuid,
     pub name: String,
     pub city: String,
+    /// Whether the marketplace verified the seller's registration, VAT and bank
+    /// documents (the verified badge).
+    #[serde(default)]
+    pub verified: bool,
 }
 
 /// A vehicle the part fits.
@@ -94,6 +98,7 @@ impl ListingView {
                 id: row.try_get("seller_id")?,
                 name: row.try_get("seller_name")?,
                 city: row.try_get("seller_city")?,
+                verified: row.try_get("seller_verified")?,
             },
             title: row.try_get("title")?,
             title_ar: row.try_get("title_ar")?,

@@ -19,6 +19,8 @@ pub struct SellerView {
     pub id: Uuid,
     pub name: String,
     pub city: String,
+    /// Whether the marketplace verified the seller's documents (the verified badge).
+    pub verified: bool,
     /// Listings currently offered.
     pub active_listings: i64,
     pub member_since: DateTime<Utc>,

@@ -309,8 +309,37 @@ pub async fn decide_verification(
             occurred_at: now,
         };
         events::record(conn, &event).await?;
+        // The badge is in every listing's search entry: the change stream re-reads them.
+        store::touch_listings(conn, seller_id).await?;
     }
     Ok(verified)
+}
+
+/// Takes the badge from verified sellers whose registration expired; how many lost it.
+/// Every process runs it hourly (see [`run_expiry`]); a seller is decided under its
+/// row lock, so replicas running it together agree.
+pub async fn lapse_expired(db: &sqlx::PgPool, now: DateTime<Utc>) -> Result<usize, KycError> {
+    let expired = store::expired_verifications(db, riyadh_today(now)).await?;
+    for &seller_id in &expired {
+        let mut tx = db.begin().await?;
+        decide_verification(&mut tx, seller_id, now).await?;
+        tx.commit().await?;
+    }
+    Ok(expired.len())
+}
+
+/// Runs [`lapse_expired`] hourly for as long as the process runs.
+pub async fn run_expiry(db: sqlx::PgPool) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(3600));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match lapse_expired(&db, Utc::now()).await {
+            Ok(0) => {}
+            Ok(lapsed) => tracing::info!(lapsed, "sellers whose registration expired lost the verified badge"),
+            Err(error) => tracing::warn!(%error, "checking registrations' expiry failed; retrying in an hour"),
+        }
+    }
 }
 
 /// Who reads a document's file.

@@ -128,6 +128,16 @@ pub async fn set_verification(
     Ok(())
 }
 
+/// Marks every listing of the seller changed, so the search index re-reads them (the
+/// change stream's triggers see the update).
+pub async fn touch_listings(conn: &mut PgConnection, seller_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query("UPDATE listings SET updated_at = updated_at WHERE seller_id = $1")
+        .bind(seller_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Verified sellers whose registration expired before `today`.
 pub async fn expired_verifications(db: impl PgExecutor<'_>, today: NaiveDate) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar("SELECT id FROM sellers WHERE verified_at IS NOT NULL AND cr_expires_on < $1")

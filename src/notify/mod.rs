@@ -10,6 +10,7 @@ mod codes;
 mod delivery;
 pub mod orders;
 pub mod providers;
+pub mod sellers;
 pub mod store;
 pub mod templates;
 
@@ -65,7 +66,11 @@ impl Notifier {
 
     /// The subscribers that turn order and account events into message jobs.
     pub fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
-        vec![Arc::new(orders::OrderEvents(self.clone())), Arc::new(accounts::AccountEvents(self.clone()))]
+        vec![
+            Arc::new(orders::OrderEvents(self.clone())),
+            Arc::new(accounts::AccountEvents(self.clone())),
+            Arc::new(sellers::SellerEvents(self.clone())),
+        ]
     }
 
     /// The handlers of the message jobs.
@@ -74,7 +79,8 @@ impl Notifier {
         handlers.register(orders::SMS_JOB, Arc::new(orders::OrderSms(notifier.clone())));
         handlers.register(orders::EMAIL_JOB, Arc::new(orders::OrderEmail(notifier.clone())));
         handlers.register(accounts::LINK_EMAIL_JOB, Arc::new(accounts::LinkEmail(notifier.clone())));
-        handlers.register(accounts::PASSWORD_NOTICE_JOB, Arc::new(accounts::PasswordChangedEmail(notifier)));
+        handlers.register(accounts::PASSWORD_NOTICE_JOB, Arc::new(accounts::PasswordChangedEmail(notifier.clone())));
+        handlers.register(sellers::VERIFIED_EMAIL_JOB, Arc::new(sellers::SellerVerifiedEmail(notifier)));
     }
 
     /// The sender of sign-in codes: the same provider, logged without the code.

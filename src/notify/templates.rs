@@ -318,6 +318,56 @@ impl PasswordChangedMessage<'_> {
     }
 }
 
+/// The news that the marketplace verified the seller: the badge shows on its listings.
+#[derive(Debug, Clone)]
+pub struct SellerVerifiedMessage<'a> {
+    pub name: &'a str,
+}
+
+impl SellerVerifiedMessage<'_> {
+    pub const PURPOSE: &'static str = "seller_verified";
+
+    pub fn subject(&self, locale: Locale) -> String {
+        match locale {
+            Locale::Arabic => "تم توثيق متجرك | كارقو بارتس".into(),
+            Locale::English => "Your store is verified | CargoParts".into(),
+        }
+    }
+
+    fn lines(&self, locale: Locale) -> [&'static str; 2] {
+        match locale {
+            Locale::Arabic => [
+                "راجعنا السجل التجاري وشهادة ضريبة القيمة المضافة وخطاب البنك، وتم توثيق متجرك.",
+                "تظهر علامة «موثّق» على منتجاتك في نتائج البحث من الآن. حدّث مستنداتك قبل انتهاء السجل للحفاظ عليها.",
+            ],
+            Locale::English => [
+                "We reviewed your commercial registration, VAT certificate and bank letter: your store is verified.",
+                "The verified badge now shows on your listings in search. Renew your documents before the registration expires to keep it.",
+            ],
+        }
+    }
+
+    pub fn email_text(&self, locale: Locale) -> String {
+        let (greeting, _, footer) = words(locale, self.name);
+        let [done, badge] = self.lines(locale);
+        format!("{greeting}\n\n{done}\n\n{badge}\n\n{footer}\n")
+    }
+
+    pub fn email_html(&self, locale: Locale) -> String {
+        let (greeting, _, _) = words(locale, self.name);
+        let [done, badge] = self.lines(locale);
+        email_page(
+            locale,
+            &self.subject(locale),
+            html! {
+                p style=(PARAGRAPH) { (greeting) }
+                p style=(PARAGRAPH) { (done) }
+                p style=(PARAGRAPH) { (badge) }
+            },
+        )
+    }
+}
+
 /// The text messages with a one-time code (sign-in, password reset, phone
 /// verification) are the auth module's; in the log they show as this, never with the code.
 pub const OTP_LOG_EXCERPT: &str = "one-time code / رمز لمرة واحدة (not kept)";

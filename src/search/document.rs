@@ -9,7 +9,7 @@ use serde::Serialize;
 use tantivy::TantivyDocument;
 use uuid::Uuid;
 
-use super::schema::{Fields, vehicle_term, year_term};
+use super::schema::{Fields, VERIFIED, vehicle_term, year_term};
 use crate::catalog::listings::{FitmentView, ListingView, SellerSummary};
 
 /// What a search result shows of a listing; stored in the index as JSON.
@@ -106,6 +106,9 @@ pub fn to_document(fields: &Fields, listing: &ListingView) -> TantivyDocument {
     doc.add_text(fields.condition, &listing.condition);
     doc.add_text(fields.city, &listing.city);
     doc.add_text(fields.seller, listing.seller.id.to_string());
+    if listing.seller.verified {
+        doc.add_text(fields.verified, VERIFIED);
+    }
 
     let fitment = effective_fitment(listing);
     let mut vehicles = BTreeSet::new();
@@ -181,7 +184,7 @@ mod tests {
         ListingView {
             id: Uuid::nil(),
             sku: "S1-1".into(),
-            seller: SellerSummary { id: Uuid::nil(), name: "x".into(), city: "Riyadh".into() },
+            seller: SellerSummary { id: Uuid::nil(), name: "x".into(), city: "Riyadh".into(), verified: false },
             title: title.into(),
             title_ar: None,
             description: String::new(),

@@ -17,7 +17,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Index, Term};
 
-use super::schema::{Fields, vehicle_term, year_term};
+use super::schema::{Fields, VERIFIED, vehicle_term, year_term};
 
 /// Weights of the structured signals. They are constant scores, large enough that a
 /// listing matching what the shopper asked outranks one that only shares words.
@@ -28,6 +28,9 @@ const YEAR_WEIGHT: f32 = 10.0;
 const NEIGHBOUR_YEAR_WEIGHT: f32 = 1.0;
 const CONDITION_WEIGHT: f32 = 6.0;
 const CITY_WEIGHT: f32 = 1.0;
+/// A verified seller's listing ranks above an otherwise equal one, and below any that
+/// matches one more thing the shopper asked for.
+const VERIFIED_WEIGHT: f32 = 0.5;
 const PART_NUMBER_WEIGHT: f32 = 100.0;
 const INTERCHANGE_WEIGHT: f32 = 30.0;
 /// Words shorter than this are matched exactly: one edit would make them other words.
@@ -47,6 +50,8 @@ pub struct Filters {
     pub price_min: Option<u64>,
     pub price_max: Option<u64>,
     pub in_stock: bool,
+    /// Only listings of verified sellers.
+    pub verified: bool,
 }
 
 type Clause = (Occur, Box<dyn Query>);
@@ -96,11 +101,20 @@ pub fn filter_clauses(fields: &Fields, filters: &Filters) -> Vec<Clause> {
             filters.price_max.map_or(Bound::Unbounded, |p| Bound::Included(Term::from_field_u64(fields.price, p)));
         clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
     }
+    if filters.verified {
+        clauses.push((Occur::Must, term(fields.verified, VERIFIED)));
+    }
     if filters.in_stock {
         let lower = Bound::Included(Term::from_field_u64(fields.quantity, 1));
         clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, Bound::Unbounded))));
     }
     clauses
+}
+
+/// The slight preference for verified sellers; only ever beside a required clause, so
+/// it ranks what matches and never matches by itself.
+fn verified_preference(fields: &Fields) -> Clause {
+    (Occur::Should, constant(term(fields.verified, VERIFIED), VERIFIED_WEIGHT))
 }
 
 /// Scored text matching of `words`: at each position one of its terms, in any text field.
@@ -171,6 +185,7 @@ pub fn plans(
         if let Some(city) = &analysis.city {
             clauses.push((Occur::Should, constant(term(fields.city, city), CITY_WEIGHT)));
         }
+        clauses.push(verified_preference(fields));
         if let Some(text) = &word_query {
             clauses.push((Occur::Should, text.box_clone()));
         }
@@ -221,7 +236,7 @@ pub fn plans(
     }
     // Only the words: whatever the understanding made of them.
     if let Some(text) = text_query(index, fields, raw, true) {
-        let mut clauses: Vec<Clause> = vec![(Occur::Must, text)];
+        let mut clauses: Vec<Clause> = vec![(Occur::Must, text), verified_preference(fields)];
         if let Some(category) = &category {
             clauses.push((Occur::Should, constant(category.box_clone(), CATEGORY_WEIGHT)));
         }

@@ -7,7 +7,7 @@ use tantivy::schema::{
 
 /// Bumped whenever the schema or the analyzers change meaning: an index built by an
 /// older version is rebuilt rather than searched with mismatched terms.
-pub const INDEX_FORMAT: u32 = 2;
+pub const INDEX_FORMAT: u32 = 3;
 
 /// Handles to every field of the listing index.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +25,8 @@ pub struct Fields {
     pub condition: Field,
     pub city: Field,
     pub seller: Field,
+    /// `true` for listings of verified sellers; absent otherwise.
+    pub verified: Field,
     /// Canonical make names (multi-valued), for facets.
     pub make: Field,
     /// Canonical model names (multi-valued).
@@ -47,6 +49,9 @@ pub struct Fields {
     /// The result view as JSON, rendered without touching PostgreSQL.
     pub view: Field,
 }
+
+/// The term of [`Fields::verified`].
+pub const VERIFIED: &str = "true";
 
 /// Name of the [`Fields::tiebreak`] fast field.
 pub const TIEBREAK: &str = "tiebreak";
@@ -73,6 +78,7 @@ pub fn build() -> (Schema, Fields) {
         condition: builder.add_text_field("condition", STRING | FAST),
         city: builder.add_text_field("city", STRING | FAST),
         seller: builder.add_text_field("seller", STRING | FAST),
+        verified: builder.add_text_field("verified", STRING),
         make: builder.add_text_field("make", STRING | FAST),
         model: builder.add_text_field("model", STRING | FAST),
         vehicle: builder.add_text_field("vehicle", STRING),

@@ -168,3 +168,92 @@ async fn three_approved_documents_make_a_verified_seller_and_the_files_stay_priv
         .unwrap();
     assert_eq!(reviews, 4);
 }
+
+/// Verifies `seller` by uploading its three documents and approving them.
+async fn verify(app: &AuthApp, seller: &Session, admin: &Session) {
+    for form in [
+        form("commercial_registration", ("cr_number", "1010123456"), Some("2030-06-30"), PDF),
+        form("vat_certificate", ("vat_number", "310122393500003"), None, PDF),
+        form("bank_letter", ("iban", IBAN), None, PDF),
+    ] {
+        let document: Value = upload(app, seller, form).await.json().await.unwrap();
+        let id = document["id"].as_str().unwrap();
+        assert_eq!(review(app, admin, id, json!({"decision": "approve"})).await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn a_verified_seller_is_told_shows_its_badge_ranks_first_among_equals_and_loses_it_when_the_registration_expires()
+{
+    let sendgrid = crate::auth_support::sendgrid().await;
+    let app = crate::auth_support::spawn_mailing_app(&sendgrid, |_| {}).await;
+    let (seller, seller_id) = app.register_seller("badge@example.com", "Badge Parts").await;
+    let (_, plain_id) = app.register_seller("plain@example.com", "Plain Parts").await;
+    let admin = app.admin("badge-admin@example.com").await;
+    for (id, sku) in [(plain_id, "PLAIN-1"), (seller_id, "BADGE-1")] {
+        let key = cargoparts::catalog::api_keys::issue_key(&app.db, id, Some("test")).await.unwrap().secret;
+        let posted = app
+            .post_inventory(&key, "application/x-ndjson", crate::helpers::ndjson(&[crate::helpers::record(sku)]))
+            .await;
+        assert_eq!(posted.status(), 200);
+    }
+    verify(&app, &seller, &admin).await;
+    app.wait_for_index().await;
+
+    // Two listings alike in every word: the verified seller's comes first, with its badge.
+    let found = app.search(&[("q", "فلتر زيت كامري")]).await;
+    let hits: Vec<(&str, bool)> = found["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["sku"].as_str().unwrap(), h["seller"]["verified"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(hits, [("BADGE-1", true), ("PLAIN-1", false)]);
+    let only = app.search(&[("q", "فلتر زيت كامري"), ("verified", "true")]).await;
+    assert_eq!(only["data"].as_array().unwrap().len(), 1);
+    let profile: Value =
+        app.client.get(app.url(&format!("/api/v1/sellers/{seller_id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(profile["verified"], true);
+
+    // The seller's account is told.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let told = crate::auth_support::emails(&sendgrid).await.into_iter().any(|e| {
+            e["subject"].as_str().unwrap().contains("تم توثيق متجرك")
+                && e["personalizations"][0]["to"][0]["email"] == "badge@example.com"
+        });
+        if told {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the seller was not told");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // The registration runs out: the badge goes, everywhere.
+    sqlx::query(
+        "UPDATE seller_documents SET expires_on = '2026-01-01' WHERE seller_id = $1 AND expires_on IS NOT NULL",
+    )
+    .bind(seller_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE sellers SET cr_expires_on = '2026-01-01' WHERE id = $1")
+        .bind(seller_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let lapsed = cargoparts::kyc::documents::lapse_expired(&app.db, chrono::Utc::now()).await.unwrap();
+    assert_eq!(lapsed, 1);
+    let status = verification(&app, &seller).await;
+    assert_eq!((status["verified"].as_bool(), status["flags"][0].as_str()), (Some(false), Some("cr_expired")));
+    app.wait_for_index().await;
+    let only = app.search(&[("q", "فلتر زيت كامري"), ("verified", "true")]).await;
+    assert!(only["data"].as_array().unwrap().is_empty(), "{only}");
+    let unverified: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM event_outbox WHERE topic = 'seller.unverified' AND subject_id = $1")
+            .bind(seller_id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(unverified, 1);
+}

@@ -14,6 +14,7 @@ macro_rules! listing_select_with {
             "SELECT l.id, l.sku, l.title, l.title_ar, l.description, l.category, l.brand, l.condition,
                     l.price_sar, l.quantity, l.city, l.photos, l.oem_numbers, l.status, l.created_at, l.updated_at,
                     s.id AS seller_id, s.name AS seller_name, s.city AS seller_city,
+                    s.verified_at IS NOT NULL AS seller_verified,
                     COALESCE((SELECT json_agg(p.sizes ORDER BY p.position) FROM listing_photos p
                                WHERE p.listing_id = l.id AND p.status = 'ready'), '[]'::json) AS images, ",
             $fitment,

@@ -50,7 +50,7 @@ pub async fn seller_id<'e>(db: impl PgExecutor<'e>, external_id: &str) -> sqlx::
 /// The public profile of an active seller.
 pub async fn seller_profile<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<SellerView>> {
     let row = sqlx::query(
-        "SELECT s.id, s.name, s.city, s.created_at,
+        "SELECT s.id, s.name, s.city, s.created_at, s.verified_at IS NOT NULL AS verified,
                 (SELECT count(*) FROM listings l WHERE l.seller_id = s.id AND l.status = 'active') AS active_listings
            FROM sellers s WHERE s.id = $1 AND s.status = 'active'",
     )
@@ -61,6 +61,7 @@ pub async fn seller_profile<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Resu
         id: row.get("id"),
         name: row.get("name"),
         city: row.get("city"),
+        verified: row.get("verified"),
         active_listings: row.get("active_listings"),
         member_since: row.get("created_at"),
     }))

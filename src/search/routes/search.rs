@@ -72,6 +72,9 @@ pub struct SearchParams {
     /// `true` hides listings out of stock.
     #[serde(default)]
     pub in_stock: bool,
+    /// `true` shows only listings of verified sellers.
+    #[serde(default)]
+    pub verified: bool,
     /// `relevance` (default), `price_asc`, `price_desc`, `newest`.
     #[validate(custom(function = sort_name))]
     pub sort: Option<String>,
@@ -175,6 +178,7 @@ impl SearchParams {
             price_min: halalas(self.price_min.as_deref()),
             price_max: halalas(self.price_max.as_deref()),
             in_stock: self.in_stock,
+            verified: self.verified,
         };
         let sort = match self.sort.as_deref() {
             Some("price_asc") => Sort::PriceAsc,
