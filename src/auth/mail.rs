@@ -29,10 +29,7 @@ pub enum LinkKind {
 /// What an email with a link says.
 #[derive(Debug, Clone)]
 pub struct LinkMail {
-    pub user_id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub locale: Locale,
+    pub to: Addressee,
     /// The page with the token: a secret until used, never logged.
     pub link: SecretString,
     pub expires_at: DateTime<Utc>,
@@ -115,13 +112,7 @@ impl AccountMailer {
             return Ok(None);
         }
         let link = format!("{page}?token={}", one_time::token_of(&self.keys.lookup, domain, id));
-        Ok(Some(LinkMail {
-            user_id: user.id,
-            email,
-            name: user.name,
-            locale: user.locale,
-            link: link.into(),
-            expires_at,
-        }))
+        let to = Addressee { user_id: user.id, email, name: user.name, locale: user.locale };
+        Ok(Some(LinkMail { to, link: link.into(), expires_at }))
     }
 }

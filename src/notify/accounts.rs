@@ -15,12 +15,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Notifier;
-use super::providers::{Email, mask_email};
-use super::store::{Attempt, Channel};
-use super::templates::{AccountLinkMessage, Locale, PasswordChangedMessage};
+use super::store::Channel;
+use super::templates::{AccountLinkMessage, PasswordChangedMessage};
 use crate::auth::mail::{LinkKind, LinkMail};
 use crate::auth::recovery::{RESET_DONE, RESET_REQUESTED};
-use crate::auth::users::Locale as AccountLocale;
 use crate::auth::users::PASSWORD_CHANGED;
 use crate::auth::verification::EMAIL_VERIFICATION_REQUESTED;
 use crate::platform::events::{StoredEvent, Subscriber};
@@ -104,16 +102,7 @@ impl JobHandler for LinkEmail {
             return Ok(());
         };
         let message = AccountLinkMessage::of(notice.kind, &mail, now);
-        let email = link_email(&message, &mail);
-        let attempt = Attempt {
-            purpose: message.purpose(),
-            key: Some(&notice.key),
-            user_id: Some(mail.user_id),
-            recipient_masked: mask_email(&mail.email),
-            summary: email.subject.clone(),
-            now,
-        };
-        Ok(notifier.send_email(&attempt, &email).await?)
+        Ok(notifier.email_account(&notice.key, &mail.to, &message).await?)
     }
 }
 
@@ -144,44 +133,8 @@ impl JobHandler for PasswordChangedEmail {
             .map_err(|e| JobFailure::Retry(format!("reading the account: {e}")))?;
         // No address (a phone-only account, or an erased one): nobody to tell by email.
         let Some(addressee) = addressee else { return Ok(()) };
-        let locale = locale_of(addressee.locale);
         let message = PasswordChangedMessage { name: &addressee.name, at: notice.at };
-        let email = Email {
-            to: addressee.email.clone(),
-            to_name: addressee.name.clone(),
-            subject: message.subject(locale),
-            text: message.email_text(locale),
-            html: message.email_html(locale),
-            attachments: Vec::new(),
-        };
-        let attempt = Attempt {
-            purpose: PasswordChangedMessage::PURPOSE,
-            key: Some(&notice.key),
-            user_id: Some(addressee.user_id),
-            recipient_masked: mask_email(&addressee.email),
-            summary: email.subject.clone(),
-            now: notifier.orders.now(),
-        };
-        Ok(notifier.send_email(&attempt, &email).await?)
-    }
-}
-
-fn locale_of(locale: AccountLocale) -> Locale {
-    match locale {
-        AccountLocale::En => Locale::English,
-        AccountLocale::Ar => Locale::Arabic,
-    }
-}
-
-fn link_email(message: &AccountLinkMessage<'_>, mail: &LinkMail) -> Email {
-    let locale = locale_of(mail.locale);
-    Email {
-        to: mail.email.clone(),
-        to_name: mail.name.clone(),
-        subject: message.subject(locale),
-        text: message.email_text(locale),
-        html: message.email_html(locale),
-        attachments: Vec::new(),
+        Ok(notifier.email_account(&notice.key, &addressee, &message).await?)
     }
 }
 
@@ -189,7 +142,7 @@ impl<'a> AccountLinkMessage<'a> {
     /// The message of `mail`, its lifetime counted from `now`.
     fn of(kind: LinkKind, mail: &'a LinkMail, now: chrono::DateTime<chrono::Utc>) -> AccountLinkMessage<'a> {
         let minutes = u64::try_from((mail.expires_at - now).num_minutes().max(1)).unwrap_or(1);
-        AccountLinkMessage { kind, name: &mail.name, link: mail.link.expose_secret(), minutes }
+        AccountLinkMessage { kind, name: &mail.to.name, link: mail.link.expose_secret(), minutes }
     }
 }
 

@@ -1,8 +1,11 @@
 //! Handing one message to its provider, with the log written before and after.
 
 use super::Notifier;
-use super::providers::{Email, SendFailure};
+use super::providers::{Email, SendFailure, mask_email};
 use super::store::{self, Attempt, Channel};
+use super::templates::{AccountEmail, Locale};
+use crate::auth::mail::Addressee;
+use crate::auth::users::Locale as AccountLocale;
 use crate::platform::jobs::JobFailure;
 use crate::platform::phone::Phone;
 
@@ -48,6 +51,36 @@ impl Notifier {
                 Err(failure.into())
             }
         }
+    }
+
+    /// Sends `message` to the account `to`, in its language, logged under `key`.
+    pub(super) async fn email_account(
+        &self,
+        key: &str,
+        to: &Addressee,
+        message: &(dyn AccountEmail + Sync),
+    ) -> Result<(), DeliveryError> {
+        let locale = match to.locale {
+            AccountLocale::En => Locale::English,
+            AccountLocale::Ar => Locale::Arabic,
+        };
+        let email = Email {
+            to: to.email.clone(),
+            to_name: to.name.clone(),
+            subject: message.subject(locale),
+            text: message.email_text(locale),
+            html: message.email_html(locale),
+            attachments: Vec::new(),
+        };
+        let attempt = Attempt {
+            purpose: message.purpose(),
+            key: Some(key),
+            user_id: Some(to.user_id),
+            recipient_masked: mask_email(&to.email),
+            summary: email.subject.clone(),
+            now: self.orders.now(),
+        };
+        self.send_email(&attempt, &email).await
     }
 
     /// Sends `email`, logged as `attempt` says.

@@ -9,10 +9,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Notifier;
-use super::providers::{Email, mask_email};
-use super::store::{Attempt, Channel};
-use super::templates::{Locale, SellerVerifiedMessage};
-use crate::auth::users::Locale as AccountLocale;
+use super::store::Channel;
+use super::templates::SellerVerifiedMessage;
 use crate::kyc::SELLER_VERIFIED;
 use crate::platform::events::{StoredEvent, Subscriber};
 use crate::platform::jobs::{self, Job, JobFailure, JobHandler, NewJob};
@@ -67,28 +65,8 @@ impl JobHandler for SellerVerifiedEmail {
             if notifier.already_sent(Channel::Email, &key).await? {
                 continue;
             }
-            let locale = match addressee.locale {
-                AccountLocale::En => Locale::English,
-                AccountLocale::Ar => Locale::Arabic,
-            };
             let message = SellerVerifiedMessage { name: &addressee.name };
-            let email = Email {
-                to: addressee.email.clone(),
-                to_name: addressee.name.clone(),
-                subject: message.subject(locale),
-                text: message.email_text(locale),
-                html: message.email_html(locale),
-                attachments: Vec::new(),
-            };
-            let attempt = Attempt {
-                purpose: SellerVerifiedMessage::PURPOSE,
-                key: Some(&key),
-                user_id: Some(addressee.user_id),
-                recipient_masked: mask_email(&addressee.email),
-                summary: email.subject.clone(),
-                now: notifier.orders.now(),
-            };
-            notifier.send_email(&attempt, &email).await?;
+            notifier.email_account(&key, &addressee, &message).await?;
         }
         Ok(())
     }

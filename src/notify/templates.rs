@@ -168,6 +168,15 @@ fn email_page(locale: Locale, title: &str, content: Markup) -> String {
     page.into_string()
 }
 
+/// An email to one account, written in the account's language.
+pub trait AccountEmail {
+    /// The message's purpose in the email log.
+    fn purpose(&self) -> &'static str;
+    fn subject(&self, locale: Locale) -> String;
+    fn email_text(&self, locale: Locale) -> String;
+    fn email_html(&self, locale: Locale) -> String;
+}
+
 /// An email with an account's link: a password reset or an email verification.
 #[derive(Debug, Clone)]
 pub struct AccountLinkMessage<'a> {
@@ -179,23 +188,6 @@ pub struct AccountLinkMessage<'a> {
 }
 
 impl AccountLinkMessage<'_> {
-    /// The message's purpose in the email log.
-    pub fn purpose(&self) -> &'static str {
-        match self.kind {
-            LinkKind::PasswordReset => "password_reset",
-            LinkKind::EmailVerification => "email_verification",
-        }
-    }
-
-    pub fn subject(&self, locale: Locale) -> String {
-        match (self.kind, locale) {
-            (LinkKind::PasswordReset, Locale::Arabic) => "إعادة تعيين كلمة المرور | كارقو بارتس".into(),
-            (LinkKind::PasswordReset, Locale::English) => "Reset your password | CargoParts".into(),
-            (LinkKind::EmailVerification, Locale::Arabic) => "تأكيد بريدك الإلكتروني | كارقو بارتس".into(),
-            (LinkKind::EmailVerification, Locale::English) => "Confirm your email address | CargoParts".into(),
-        }
-    }
-
     /// What was asked, the expiry, and what to do when it was not you.
     fn lines(&self, locale: Locale) -> [String; 3] {
         let minutes = self.minutes;
@@ -234,14 +226,32 @@ impl AccountLinkMessage<'_> {
             (LinkKind::EmailVerification, Locale::English) => "Confirm email address",
         }
     }
+}
 
-    pub fn email_text(&self, locale: Locale) -> String {
+impl AccountEmail for AccountLinkMessage<'_> {
+    fn purpose(&self) -> &'static str {
+        match self.kind {
+            LinkKind::PasswordReset => "password_reset",
+            LinkKind::EmailVerification => "email_verification",
+        }
+    }
+
+    fn subject(&self, locale: Locale) -> String {
+        match (self.kind, locale) {
+            (LinkKind::PasswordReset, Locale::Arabic) => "إعادة تعيين كلمة المرور | كارقو بارتس".into(),
+            (LinkKind::PasswordReset, Locale::English) => "Reset your password | CargoParts".into(),
+            (LinkKind::EmailVerification, Locale::Arabic) => "تأكيد بريدك الإلكتروني | كارقو بارتس".into(),
+            (LinkKind::EmailVerification, Locale::English) => "Confirm your email address | CargoParts".into(),
+        }
+    }
+
+    fn email_text(&self, locale: Locale) -> String {
         let (greeting, _, footer) = words(locale, self.name);
         let [asked, expiry, not_you] = self.lines(locale);
         format!("{greeting}\n\n{asked}\n\n{}\n\n{expiry}\n{not_you}\n\n{footer}\n", self.link)
     }
 
-    pub fn email_html(&self, locale: Locale) -> String {
+    fn email_html(&self, locale: Locale) -> String {
         let (greeting, _, _) = words(locale, self.name);
         let [asked, expiry, not_you] = self.lines(locale);
         email_page(
@@ -275,13 +285,6 @@ pub struct PasswordChangedMessage<'a> {
 impl PasswordChangedMessage<'_> {
     pub const PURPOSE: &'static str = "password_changed";
 
-    pub fn subject(&self, locale: Locale) -> String {
-        match locale {
-            Locale::Arabic => "تم تغيير كلمة مرورك | كارقو بارتس".into(),
-            Locale::English => "Your password was changed | CargoParts".into(),
-        }
-    }
-
     fn lines(&self, locale: Locale) -> [String; 2] {
         // Saudi Arabia keeps UTC+3 all year.
         let riyadh = (self.at + chrono::Duration::hours(3)).format("%Y-%m-%d %H:%M");
@@ -296,14 +299,27 @@ impl PasswordChangedMessage<'_> {
             ],
         }
     }
+}
 
-    pub fn email_text(&self, locale: Locale) -> String {
+impl AccountEmail for PasswordChangedMessage<'_> {
+    fn purpose(&self) -> &'static str {
+        Self::PURPOSE
+    }
+
+    fn subject(&self, locale: Locale) -> String {
+        match locale {
+            Locale::Arabic => "تم تغيير كلمة مرورك | كارقو بارتس".into(),
+            Locale::English => "Your password was changed | CargoParts".into(),
+        }
+    }
+
+    fn email_text(&self, locale: Locale) -> String {
         let (greeting, _, footer) = words(locale, self.name);
         let [changed, not_you] = self.lines(locale);
         format!("{greeting}\n\n{changed}\n\n{not_you}\n\n{footer}\n")
     }
 
-    pub fn email_html(&self, locale: Locale) -> String {
+    fn email_html(&self, locale: Locale) -> String {
         let (greeting, _, _) = words(locale, self.name);
         let [changed, not_you] = self.lines(locale);
         email_page(
@@ -327,13 +343,6 @@ pub struct SellerVerifiedMessage<'a> {
 impl SellerVerifiedMessage<'_> {
     pub const PURPOSE: &'static str = "seller_verified";
 
-    pub fn subject(&self, locale: Locale) -> String {
-        match locale {
-            Locale::Arabic => "تم توثيق متجرك | كارقو بارتس".into(),
-            Locale::English => "Your store is verified | CargoParts".into(),
-        }
-    }
-
     fn lines(&self, locale: Locale) -> [&'static str; 2] {
         match locale {
             Locale::Arabic => [
@@ -346,14 +355,27 @@ impl SellerVerifiedMessage<'_> {
             ],
         }
     }
+}
 
-    pub fn email_text(&self, locale: Locale) -> String {
+impl AccountEmail for SellerVerifiedMessage<'_> {
+    fn purpose(&self) -> &'static str {
+        Self::PURPOSE
+    }
+
+    fn subject(&self, locale: Locale) -> String {
+        match locale {
+            Locale::Arabic => "تم توثيق متجرك | كارقو بارتس".into(),
+            Locale::English => "Your store is verified | CargoParts".into(),
+        }
+    }
+
+    fn email_text(&self, locale: Locale) -> String {
         let (greeting, _, footer) = words(locale, self.name);
         let [done, badge] = self.lines(locale);
         format!("{greeting}\n\n{done}\n\n{badge}\n\n{footer}\n")
     }
 
-    pub fn email_html(&self, locale: Locale) -> String {
+    fn email_html(&self, locale: Locale) -> String {
         let (greeting, _, _) = words(locale, self.name);
         let [done, badge] = self.lines(locale);
         email_page(
