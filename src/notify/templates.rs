@@ -8,6 +8,10 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::auth::mail::LinkKind;
+use crate::platform::text::{isolate, shorten};
+
+/// The most of a seller's or carrier's name a text message carries.
+const SMS_NAME_CHARS: usize = 30;
 
 /// The language of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +58,9 @@ impl OrderMessage {
     }
 
     pub fn sms(&self, locale: Locale) -> String {
+        // What sellers wrote is kept short (a text message is paid per segment) and
+        // isolated, so a Latin name does not reorder an Arabic sentence, nor the reverse.
+        let named = |text: &str, max: usize| isolate(&shorten(text, max));
         match (self, locale) {
             (OrderMessage::Confirmed { number, total_sar }, Locale::Arabic) => {
                 format!("كارقو بارتس: تم تأكيد طلبك {number} بمبلغ {total_sar} ريال شامل الضريبة. شكراً لك.")
@@ -62,17 +69,21 @@ impl OrderMessage {
                 format!("CargoParts: your order {number} is confirmed, SAR {total_sar} incl. VAT. Thank you.")
             }
             (OrderMessage::Shipped { number, seller, carrier, tracking_number }, Locale::Arabic) => {
+                let (seller, carrier) = (named(seller, SMS_NAME_CHARS), named(carrier, SMS_NAME_CHARS));
                 format!("كارقو بارتس: شُحن طلبك {number} من {seller} عبر {carrier}، رقم التتبع {tracking_number}.")
             }
             (OrderMessage::Shipped { number, seller, carrier, tracking_number }, Locale::English) => {
+                let (seller, carrier) = (named(seller, SMS_NAME_CHARS), named(carrier, SMS_NAME_CHARS));
                 format!(
                     "CargoParts: your order {number} from {seller} has shipped with {carrier}, tracking number {tracking_number}."
                 )
             }
             (OrderMessage::Delivered { number, seller }, Locale::Arabic) => {
+                let seller = named(seller, SMS_NAME_CHARS);
                 format!("كارقو بارتس: تم تسليم طلبك {number} من {seller}. نتمنى لك قيادة آمنة.")
             }
             (OrderMessage::Delivered { number, seller }, Locale::English) => {
+                let seller = named(seller, SMS_NAME_CHARS);
                 format!("CargoParts: your order {number} from {seller} has been delivered. Drive safe.")
             }
         }
@@ -396,12 +407,7 @@ pub const OTP_LOG_EXCERPT: &str = "one-time code / رمز لمرة واحدة (n
 
 /// `text`, cut to at most `chars` characters for a log.
 pub fn excerpt(text: &str, chars: usize) -> String {
-    let mut cut: String = text.chars().take(chars).collect();
-    if cut.len() < text.len() {
-        cut.pop();
-        cut.push('…');
-    }
-    cut
+    shorten(text, chars)
 }
 
 #[cfg(test)]
@@ -431,6 +437,14 @@ mod tests {
             assert!(text.contains("TRK123") && text.contains("CP-2026-000042") && text.contains("SMSA"), "{text}");
         }
         assert!(shipped().sms(Locale::Arabic).contains("رقم التتبع"));
+        let long = OrderMessage::Shipped {
+            number: "CP-2026-000042".into(),
+            seller: "Al Madina Al Munawwara Auto Spare Parts Trading Establishment".into(),
+            carrier: "SMSA".into(),
+            tracking_number: "TRK123".into(),
+        };
+        let text = long.sms(Locale::Arabic);
+        assert!(text.contains("\u{2068}Al Madina Al Munawwara Auto…\u{2069}"), "{text:?}");
     }
 
     #[test]
@@ -484,6 +498,7 @@ mod tests {
     #[test]
     fn excerpts_are_cut_on_characters() {
         assert_eq!(excerpt("كارقو بارتس", 5), "كارق…");
+        assert_eq!(excerpt("كارقو بارتس للقطع", 12), "كارقو بارتس…");
         assert_eq!(excerpt("short", 50), "short");
     }
 }

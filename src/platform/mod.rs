@@ -27,3 +27,4 @@ pub mod redis;
 pub mod sms;
 pub mod store;
 pub mod telemetry;
+pub mod text;
