@@ -14,6 +14,7 @@ use crate::auth::users::{self, UserView};
 use crate::notify::store::{self as messages, SentMessage};
 use crate::orders::model::OrderView;
 use crate::orders::{self, OrdersState};
+use crate::payments::store::payments::{self, ExportedPayment};
 use crate::platform::audit::store::{self as audit, Filter};
 use crate::platform::pagination::{MAX_LIMIT, PageParams};
 
@@ -28,6 +29,9 @@ pub struct AccountExport {
     pub consent_history: Vec<ConsentRecord>,
     /// Every order, with its shipping address and phone as given.
     pub orders: Vec<OrderView>,
+    /// Every payment: method, amounts, the provider's answer, and no more of a card
+    /// than its first and last digits.
+    pub payments: Vec<ExportedPayment>,
     /// Every sign-in session, with the address and browser it came from.
     pub sessions: Vec<SessionRecord>,
     /// The security events about the account: sign-ins, failures, changes.
@@ -66,6 +70,7 @@ pub async fn export(
         consents: consents::current(db, user_id).await?,
         consent_history: consents::history(db, user_id).await?,
         orders: all_orders(orders, user_id).await?,
+        payments: payments::of_buyer(db, user_id).await?,
         sessions: sessions::of_user(db, user_id).await?,
         security_events: security_events(db, user_id).await?,
         messages: messages::sent_to(db, user_id).await?,

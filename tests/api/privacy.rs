@@ -89,14 +89,19 @@ async fn the_export_holds_every_kind_of_record_and_nothing_of_another_account() 
         .unwrap();
     assert_eq!(consent.status(), 200);
     app.login(&json!({"email": "noura@example.com", "password": "not the password at all"})).await;
+    // A payment started with the development sandbox: the export shows the attempt.
+    let (_, ids) = app.shop("S-PAYING", &[("PAY-1", "50.00", 5)]).await;
+    let unpaid = app.order_ok(&noura, &[(ids[0], 1)]).await;
+    let unpaid_id = unpaid["id"].as_str().unwrap().to_string();
+    app.start_payment_ok(&noura, &unpaid_id, "mada").await;
     wait_for_messages(&app, noura.user_id).await;
 
     let export = export_of(&app, &noura).await;
     assert_eq!(export["account"]["email"], "noura@example.com");
     let orders = export["orders"].as_array().unwrap();
-    assert_eq!(orders.len(), 1);
-    assert_eq!(orders[0]["number"], number.as_str());
-    assert_eq!(orders[0]["shipping_address"]["street"], "King Fahd Road");
+    assert_eq!(orders.len(), 2);
+    let paid = orders.iter().find(|o| o["number"] == number.as_str()).expect("the paid order");
+    assert_eq!(paid["shipping_address"]["street"], "King Fahd Road");
     assert_eq!(
         export["consents"][0],
         json!({"purpose": "marketing_sms", "granted": true, "recorded_at": export["consents"][0]["recorded_at"], "source": "api"})
@@ -106,6 +111,12 @@ async fn the_export_holds_every_kind_of_record_and_nothing_of_another_account() 
     let events: Vec<&str> =
         export["security_events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert!(events.contains(&"account.registered") && events.contains(&"login.failed"), "{events:?}");
+    let payments = export["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    assert_eq!(
+        (payments[0]["order_id"].as_str(), payments[0]["method"].as_str()),
+        (Some(unpaid_id.as_str()), Some("mada"))
+    );
     let messages = export["messages"].as_array().unwrap();
     assert!(messages.iter().any(|m| m["channel"] == "email" && m["purpose"] == "order_confirmed"), "{messages:?}");
 

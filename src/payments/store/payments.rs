@@ -361,3 +361,38 @@ pub async fn owed_for_cancelled_orders(db: impl PgExecutor<'_>, limit: i64) -> s
     );
     read(sqlx::query_as(query).bind(limit).fetch_all(db).await?)
 }
+
+/// A payment as its buyer's data export shows it: what was paid, how, and what the
+/// provider said; never more of a card than its first and last digits.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct ExportedPayment {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub provider: String,
+    pub method: String,
+    pub status: String,
+    pub amount_halalas: i64,
+    pub refunded_halalas: i64,
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_bin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_last4: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_description: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Every payment of `buyer_id`, oldest first.
+pub async fn of_buyer(db: impl PgExecutor<'_>, buyer_id: Uuid) -> sqlx::Result<Vec<ExportedPayment>> {
+    sqlx::query_as(
+        "SELECT id, order_id, provider, method, status, amount_halalas, refunded_halalas, currency, brand,
+                card_bin, card_last4, result_description, created_at
+           FROM payments WHERE buyer_id = $1 ORDER BY created_at, id",
+    )
+    .bind(buyer_id)
+    .fetch_all(db)
+    .await
+}
