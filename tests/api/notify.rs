@@ -245,6 +245,15 @@ async fn a_provider_503_twice_then_202_sends_once_after_backoff() {
         log_status(&app, "email_log", "order_confirmed").await.as_deref() == Some("sent")
     })
     .await;
+    // The log says sent as the handler returns; the worker records the job's end after.
+    wait_for("the job's end", || async {
+        let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE kind = 'notify.order_email'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        status != "running"
+    })
+    .await;
     assert_eq!(requests_to(&sendgrid, SENDGRID_PATH).await.len(), 3);
     let (status, attempts): (String, i32) =
         sqlx::query_as("SELECT status, attempts FROM jobs WHERE kind = 'notify.order_email'")
@@ -364,6 +373,15 @@ async fn a_worker_killed_mid_job_leaves_it_to_the_next_and_the_message_is_logged
     let mut second = worker(&app.db_name, &unifonic);
     wait_for("the text", || async { log_status(&app, "sms_log", "order_confirmed").await.as_deref() == Some("sent") })
         .await;
+    // The log says sent as the handler returns; the worker records the job's end after.
+    wait_for("the job's end", || async {
+        let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE kind = 'notify.order_sms'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        status != "running"
+    })
+    .await;
     second.kill().unwrap();
     second.wait().unwrap();
     let (status, attempts): (String, i32) =
