@@ -123,7 +123,7 @@ pub async fn request(
     };
     let settings = &auth.settings;
     let mut tx = db.begin().await?;
-    store::resets::lock_user(&mut *tx, user.id).await?;
+    store::users::lock(&mut *tx, user.id).await?;
     let recent = store::resets::issued_since(&mut *tx, user.id, now - Duration::hours(1)).await?;
     if recent >= i64::from(settings.password_reset_max_per_hour) {
         let entry = Entry::about(Event::PasswordResetRequested, Some(user.id))

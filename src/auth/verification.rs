@@ -189,7 +189,7 @@ pub async fn send(
     let now = auth.clock.now();
     let mut tx = db.begin().await?;
     // Serializes requests of one account so that concurrent ones cannot both pass the count.
-    store::resets::lock_user(&mut *tx, user_id).await?;
+    store::users::lock(&mut *tx, user_id).await?;
     let user = users::by_id(&mut *tx, user_id).await?.ok_or(AuthError::Unauthenticated("the account is gone"))?;
     let since = now - Duration::hours(1);
     let max = auth.settings.verification_max_per_hour;

@@ -10,6 +10,13 @@ use uuid::Uuid;
 
 use super::OrderError;
 
+/// How many orders the buyer has, read without opening any of them.
+pub async fn count_of_buyer(db: &sqlx::PgPool, buyer_id: Uuid) -> Result<u64, OrderError> {
+    let total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM orders WHERE buyer_id = $1").bind(buyer_id).fetch_one(db).await?;
+    Ok(total.max(0) as u64)
+}
+
 /// Numbers of the buyer's orders still on their way: awaiting payment, or with a seller
 /// group paid, accepted or shipped. Erasing the address now would strand the parcel.
 pub async fn open_of_buyer(conn: &mut PgConnection, buyer_id: Uuid) -> Result<Vec<String>, OrderError> {

@@ -37,7 +37,7 @@ pub async fn erase(
     let now = auth.clock.now();
     let mut tx = db.begin().await?;
     // Holds off a concurrent sign-in, reset or second erasure of the account.
-    auth_store::resets::lock_user(&mut *tx, user_id).await?;
+    auth_store::users::lock(&mut *tx, user_id).await?;
     let user =
         users::by_id(&mut *tx, user_id).await?.ok_or(AuthError::Unauthenticated("the account no longer exists"))?;
     erasure::confirm_owner(&mut tx, auth, &user, confirmation).await?;

@@ -67,7 +67,7 @@ pub async fn request(
     now: DateTime<Utc>,
 ) -> Result<ExportStatus, PrivacyError> {
     let mut tx = db.begin().await?;
-    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE").bind(user_id).execute(&mut *tx).await?;
+    crate::auth::store::users::lock(&mut *tx, user_id).await?;
     let current: Option<ExportRow> = sqlx::query_as(
         "SELECT id, status, created_at, expires_at FROM data_exports
           WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC LIMIT 1",

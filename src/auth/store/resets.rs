@@ -4,13 +4,6 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
-/// Locks the account's row until the transaction ends, so concurrent reset requests
-/// for one account cannot both pass its hourly count.
-pub async fn lock_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE").bind(user_id).execute(db).await?;
-    Ok(())
-}
-
 pub async fn issued_since(db: impl PgExecutor<'_>, user_id: Uuid, since: DateTime<Utc>) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM password_resets WHERE user_id = $1 AND created_at > $2")
         .bind(user_id)

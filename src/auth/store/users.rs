@@ -59,6 +59,14 @@ pub async fn by_phone_hash(db: impl PgExecutor<'_>, hash: &[u8]) -> sqlx::Result
     row.as_ref().map(user_record).transpose()
 }
 
+/// Locks the account's row until the transaction ends, so that requests of one account
+/// that count or decide something (reset and verification budgets, an erasure) go one
+/// at a time.
+pub async fn lock(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE").bind(user_id).execute(db).await?;
+    Ok(())
+}
+
 pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)").bind(id).fetch_one(db).await
 }
