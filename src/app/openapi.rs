@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "CargoParts API",
-        description = "Auto spare parts marketplace for Saudi Arabia: catalog, search and the sellers' inventory sync.\n\nErrors use one envelope: `{\"error\": {\"code\", \"message\", \"details\"}}`.",
+        description = "Auto spare parts marketplace for Saudi Arabia: catalog, search and the sellers' inventory sync.\n\nErrors use one envelope: `{\"error\": {\"code\", \"message\", \"details\"}}`.\n\nArabic first: every error `message`, and every `reason` in `details`, is in Arabic unless the request's `Accept-Language` prefers English (`en`, `en-US`, `ar;q=0.5, en;q=0.9`); the answer's `Content-Language` says which. The `code`, the field names in `details` and every other value are the same in both languages: branch on those, show the message.",
         version = "1"
     ),
     modifiers(&SecuritySchemes),

@@ -1,6 +1,6 @@
 //! The whole HTTP surface: every module's routes mounted under `/api/v1`, each under
-//! its rate-limit class, then the layers every request passes (request id, tracing,
-//! security headers, CORS, compression, the error envelope, timeout).
+//! its rate-limit class, then the layers every request passes (request id, language,
+//! tracing, security headers, CORS, compression, the error envelope, timeout).
 
 use std::time::Duration;
 
@@ -81,6 +81,9 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                // Outside every layer that can answer an error (panics, timeouts, plain
+                // text put in the envelope), so all of them answer in the asked language.
+                .layer(axum::middleware::from_fn(crate::http::locale::negotiate))
                 .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                     let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
                     tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id)

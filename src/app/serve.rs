@@ -38,6 +38,7 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::http::error::AppError;
+use crate::platform::i18n::Locale;
 
 /// How one listener serves its connections.
 #[derive(Debug, Clone, Copy)]
@@ -432,13 +433,17 @@ fn enveloped_parse_error(head: &[u8]) -> Option<Vec<u8>> {
         _ => return None,
     };
     metrics::counter!("http_unparsed_requests_total", "status" => status.as_str().to_string()).increment(1);
-    let body = serde_json::to_vec(&AppError::Protocol { status, message: message.to_string() }.envelope()).ok()?;
+    // The request's headers could not be read, its language neither: the default.
+    let locale = Locale::default();
+    let body =
+        serde_json::to_vec(&AppError::Protocol { status, message: message.to_string() }.envelope_in(locale)).ok()?;
     let mut response = format!(
         "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\
-         x-content-type-options: nosniff\r\nx-api-version: v1\r\nx-request-id: {}\r\n",
+         content-language: {}\r\nx-content-type-options: nosniff\r\nx-api-version: v1\r\nx-request-id: {}\r\n",
         status.as_str(),
         status.canonical_reason().unwrap_or(""),
         body.len(),
+        locale.as_str(),
         uuid::Uuid::new_v4(),
     );
     if let Some(date) = date {

@@ -42,28 +42,7 @@ pub struct UserRecord {
 }
 
 /// The language an account's text messages and emails are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    /// Arabic, the default.
-    #[default]
-    Ar,
-    En,
-}
-
-impl Locale {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Locale::Ar => "ar",
-            Locale::En => "en",
-        }
-    }
-
-    /// The stored value; the table's check allows only the two.
-    pub fn from_db(value: &str) -> Locale {
-        if value == "en" { Locale::En } else { Locale::Ar }
-    }
-}
+pub use crate::platform::i18n::Locale;
 
 impl UserRecord {
     pub fn subject(&self) -> Subject {

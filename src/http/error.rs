@@ -6,6 +6,10 @@
 //!
 //! Domain modules never build this type: their errors implement [`ErrorCode`], which
 //! says what kind of failure each is, and convert here through one `From`.
+//!
+//! Messages are answered in the request's language (Arabic unless `Accept-Language`
+//! prefers English, see [`crate::platform::i18n`]); the `code` and the field names in
+//! `details` are the same in both.
 
 use axum::Json;
 use axum::http::{StatusCode, header};
@@ -14,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::platform::i18n::{Locale, translate};
 use crate::platform::rate_limit::LimitError;
 
 /// A field that failed validation and why.
@@ -21,7 +26,7 @@ use crate::platform::rate_limit::LimitError;
 pub struct FieldError {
     /// Path of the field, e.g. `price_sar` or `fitment[0].year_from`.
     pub field: String,
-    /// What is wrong with it, in plain words.
+    /// What is wrong with it, in plain words, in the language of the answer.
     pub reason: String,
 }
 
@@ -225,7 +230,8 @@ pub struct ErrorEnvelope {
 struct ErrorBody {
     /// Stable machine-readable code, e.g. `VALIDATION_FAILED`.
     code: &'static str,
-    /// Human-readable explanation.
+    /// What went wrong, for a person: in Arabic unless `Accept-Language` prefers
+    /// English (the answer's `Content-Language` says which).
     message: String,
     /// Structured details: the failing fields (an array) for validation errors, an
     /// object for some errors (`limit_bytes`, `retry_after_secs`, `line`/`column`,
@@ -274,13 +280,24 @@ impl AppError {
         }
     }
 
-    /// The envelope this error leaves in.
+    /// The envelope this error leaves in, in the language of the request being served.
     pub fn envelope(&self) -> ErrorEnvelope {
+        self.envelope_in(Locale::current())
+    }
+
+    /// The envelope in `locale`: the message and every field's reason translated, the
+    /// code and the field names as they are.
+    pub fn envelope_in(&self, locale: Locale) -> ErrorEnvelope {
         let (_, code) = self.status_and_code();
-        let (message, details) = self.message_and_details();
+        let (message, mut details) = self.message_and_details();
+        if locale != Locale::En {
+            translate_reasons(&mut details, locale);
+        }
+        let message = translate(&message, locale).into_owned();
         ErrorEnvelope { error: ErrorBody { code, message, details } }
     }
 
+    /// The message and details in English, as the code writes them.
     fn message_and_details(&self) -> (String, Value) {
         match self {
             AppError::Validation(fields) => {
@@ -316,6 +333,23 @@ impl AppError {
             },
             other => (other.to_string(), Value::Null),
         }
+    }
+}
+
+/// Translates every `reason` in `details`: a field error's, or a rejected line's.
+fn translate_reasons(details: &mut Value, locale: Locale) {
+    match details {
+        Value::Array(items) => items.iter_mut().for_each(|item| translate_reasons(item, locale)),
+        Value::Object(object) => {
+            for (key, value) in object.iter_mut() {
+                match value {
+                    Value::String(reason) if key == "reason" => *reason = translate(reason, locale).into_owned(),
+                    Value::Array(_) | Value::Object(_) => translate_reasons(value, locale),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -376,6 +410,28 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Why a value failed a validator: its message, or words made of its rule and bounds
+/// (`length` with `max = 64` says "must be at most 64 characters").
+fn reason_of(error: &validator::ValidationError) -> String {
+    if let Some(message) = &error.message {
+        return message.to_string();
+    }
+    let bound = |name: &str| error.params.get(name).map(|value| value.to_string());
+    match (error.code.as_ref(), bound("min"), bound("max"), bound("equal")) {
+        ("length", _, _, Some(count)) => format!("must be exactly {count} characters"),
+        ("length", Some(min), Some(max), _) => format!("must be {min} to {max} characters"),
+        ("length", Some(min), None, _) => format!("must be at least {min} characters"),
+        ("length", None, Some(max), _) => format!("must be at most {max} characters"),
+        ("range", Some(min), Some(max), _) => format!("must be between {min} and {max}"),
+        ("range", Some(min), None, _) => format!("must be at least {min}"),
+        ("range", None, Some(max), _) => format!("must be at most {max}"),
+        ("required", ..) => "is required".to_string(),
+        ("email", ..) => "must be a valid email address".to_string(),
+        ("url", ..) => "must be a URL".to_string(),
+        (code, ..) => code.to_string(),
+    }
+}
+
 /// Converts `validator`'s nested errors into flat field paths (`fitment[0].make`).
 pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
     let mut out = Vec::new();
@@ -394,8 +450,7 @@ fn collect_field_errors(errors: &validator::ValidationErrors, prefix: &str, out:
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
-                    let reason = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| e.code.to_string());
-                    out.push(FieldError::new(join(name), reason));
+                    out.push(FieldError::new(join(name), reason_of(e)));
                 }
             }
             ValidationErrorsKind::Struct(inner) => collect_field_errors(inner, &join(name), out),
@@ -464,5 +519,76 @@ mod tests {
         assert_eq!(message, "invalid title, price_sar");
         assert_eq!(details[1]["field"], "price_sar");
         assert_eq!(err.status_and_code(), (StatusCode::BAD_REQUEST, "VALIDATION_FAILED"));
+    }
+
+    fn body_in(error: &AppError, locale: Locale) -> Value {
+        serde_json::to_value(error.envelope_in(locale)).unwrap()["error"].clone()
+    }
+
+    #[test]
+    fn arabic_and_english_share_the_code_and_the_field_names() {
+        let err = AppError::Validation(vec![
+            FieldError::new("postal_code", "must be 4 digits"),
+            FieldError::new("items[0].quantity", "must be between 1 and 50"),
+        ]);
+        let english = body_in(&err, Locale::En);
+        let arabic = body_in(&err, Locale::Ar);
+        assert_eq!(english["code"], arabic["code"]);
+        assert_eq!(english["message"], "invalid postal_code, items[0].quantity");
+        assert_eq!(arabic["message"], "قيم غير صالحة في: \u{2068}postal_code, items[0].quantity\u{2069}");
+        assert_eq!(arabic["details"][0]["field"], "postal_code");
+        assert_eq!(arabic["details"][0]["reason"], "يجب أن يكون 4 أرقام");
+        assert_eq!(arabic["details"][1]["field"], "items[0].quantity");
+        assert_eq!(arabic["details"][1]["reason"], "يجب أن يكون بين 1 و50");
+        assert_eq!(english["details"][1]["reason"], "must be between 1 and 50");
+    }
+
+    #[test]
+    fn every_kind_of_answer_speaks_arabic() {
+        let cases = [
+            (AppError::NotFound("order"), "لم يُعثر على الطلب"),
+            (AppError::PayloadTooLarge { limit_bytes: Some(1024) }, "حجم جسم الطلب يتجاوز الحد المسموح وهو 1024 بايت"),
+            (AppError::RateLimited { limit: 5, retry_after_secs: 42 }, "طلبات كثيرة جدًا؛ أعد المحاولة بعد 42 ثانية"),
+            (AppError::Internal(anyhow::anyhow!("secret cause")), "حدث خطأ داخلي؛ حاول مرة أخرى لاحقًا"),
+            (AppError::Unavailable("pool".into()), "الخدمة غير متاحة مؤقتًا؛ حاول مرة أخرى بعد قليل"),
+            (AppError::MethodNotAllowed, "طريقة الطلب غير مسموحة لهذا المسار"),
+            (
+                AppError::BadRequest {
+                    message: "malformed JSON: expected value at line 1 column 2".into(),
+                    details: None,
+                },
+                "JSON غير سليم: المتوقع قيمة في السطر 1 العمود 2",
+            ),
+        ];
+        for (error, arabic) in cases {
+            assert_eq!(body_in(&error, Locale::Ar)["message"], arabic, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn reasons_of_rejected_lines_are_translated_where_they_sit() {
+        let err = AppError::RejectedRecords(serde_json::json!([
+            {"line": 1, "sku": "A-1", "field": "price_sar", "reason": "must be greater than 0"},
+        ]));
+        let arabic = body_in(&err, Locale::Ar);
+        assert_eq!(arabic["details"]["rejected"][0]["reason"], "يجب أن يكون أكبر من صفر");
+        assert_eq!(arabic["details"]["rejected"][0]["field"], "price_sar");
+        assert_eq!(arabic["message"], "تعذّر تطبيق أي سجل");
+    }
+
+    #[test]
+    fn validators_without_a_message_say_their_rule() {
+        #[derive(validator::Validate)]
+        struct Probe {
+            #[validate(length(min = 1, max = 64))]
+            city: String,
+            #[validate(range(min = 1, max = 20))]
+            limit: u32,
+        }
+        use validator::Validate;
+        let errors = Probe { city: String::new(), limit: 50 }.validate().unwrap_err();
+        let fields = field_errors(&errors);
+        assert_eq!(fields[0], FieldError::new("city", "must be 1 to 64 characters"));
+        assert_eq!(fields[1], FieldError::new("limit", "must be between 1 and 20"));
     }
 }

@@ -3,9 +3,8 @@
 use super::Notifier;
 use super::providers::{Email, SendFailure, mask_email};
 use super::store::{self, Attempt, Channel};
-use super::templates::{AccountEmail, Locale};
+use super::templates::AccountEmail;
 use crate::auth::mail::Addressee;
-use crate::auth::users::Locale as AccountLocale;
 use crate::platform::jobs::JobFailure;
 use crate::platform::phone::Phone;
 
@@ -60,10 +59,7 @@ impl Notifier {
         to: &Addressee,
         message: &(dyn AccountEmail + Sync),
     ) -> Result<(), DeliveryError> {
-        let locale = match to.locale {
-            AccountLocale::En => Locale::English,
-            AccountLocale::Ar => Locale::Arabic,
-        };
+        let locale = to.locale;
         let email = Email {
             to: to.email.clone(),
             to_name: to.name.clone(),

@@ -136,7 +136,7 @@ impl JobHandler for OrderSms {
         }
         let contact = contact_of(notifier, notice.order_id).await?;
         let message = notice.message(&contact);
-        let text = message.sms(Locale::of(&contact.locale));
+        let text = message.sms(Locale::from_db(&contact.locale));
         let attempt = Attempt {
             purpose: message.purpose(),
             key: Some(&notice.key),
@@ -168,7 +168,7 @@ impl JobHandler for OrderEmail {
         let attachments =
             if notice.notice == Notice::Confirmed { invoice_pages(notifier, &contact).await? } else { Vec::new() };
         let message = notice.message(&contact);
-        let locale = Locale::of(&contact.locale);
+        let locale = Locale::from_db(&contact.locale);
         let has_invoices = !attachments.is_empty();
         let email = Email {
             to: address.clone(),

@@ -13,19 +13,7 @@ use crate::platform::text::{isolate, shorten};
 /// The most of a seller's or carrier's name a text message carries.
 const SMS_NAME_CHARS: usize = 30;
 
-/// The language of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Locale {
-    Arabic,
-    English,
-}
-
-impl Locale {
-    /// The account's choice as stored; Arabic unless it says English.
-    pub fn of(code: &str) -> Locale {
-        if code.eq_ignore_ascii_case("en") { Locale::English } else { Locale::Arabic }
-    }
-}
+pub use crate::platform::i18n::Locale;
 
 /// A message about an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,27 +50,27 @@ impl OrderMessage {
         // isolated, so a Latin name does not reorder an Arabic sentence, nor the reverse.
         let named = |text: &str, max: usize| isolate(&shorten(text, max));
         match (self, locale) {
-            (OrderMessage::Confirmed { number, total_sar }, Locale::Arabic) => {
+            (OrderMessage::Confirmed { number, total_sar }, Locale::Ar) => {
                 format!("كارقو بارتس: تم تأكيد طلبك {number} بمبلغ {total_sar} ريال شامل الضريبة. شكراً لك.")
             }
-            (OrderMessage::Confirmed { number, total_sar }, Locale::English) => {
+            (OrderMessage::Confirmed { number, total_sar }, Locale::En) => {
                 format!("CargoParts: your order {number} is confirmed, SAR {total_sar} incl. VAT. Thank you.")
             }
-            (OrderMessage::Shipped { number, seller, carrier, tracking_number }, Locale::Arabic) => {
+            (OrderMessage::Shipped { number, seller, carrier, tracking_number }, Locale::Ar) => {
                 let (seller, carrier) = (named(seller, SMS_NAME_CHARS), named(carrier, SMS_NAME_CHARS));
                 format!("كارقو بارتس: شُحن طلبك {number} من {seller} عبر {carrier}، رقم التتبع {tracking_number}.")
             }
-            (OrderMessage::Shipped { number, seller, carrier, tracking_number }, Locale::English) => {
+            (OrderMessage::Shipped { number, seller, carrier, tracking_number }, Locale::En) => {
                 let (seller, carrier) = (named(seller, SMS_NAME_CHARS), named(carrier, SMS_NAME_CHARS));
                 format!(
                     "CargoParts: your order {number} from {seller} has shipped with {carrier}, tracking number {tracking_number}."
                 )
             }
-            (OrderMessage::Delivered { number, seller }, Locale::Arabic) => {
+            (OrderMessage::Delivered { number, seller }, Locale::Ar) => {
                 let seller = named(seller, SMS_NAME_CHARS);
                 format!("كارقو بارتس: تم تسليم طلبك {number} من {seller}. نتمنى لك قيادة آمنة.")
             }
-            (OrderMessage::Delivered { number, seller }, Locale::English) => {
+            (OrderMessage::Delivered { number, seller }, Locale::En) => {
                 let seller = named(seller, SMS_NAME_CHARS);
                 format!("CargoParts: your order {number} from {seller} has been delivered. Drive safe.")
             }
@@ -91,16 +79,16 @@ impl OrderMessage {
 
     pub fn subject(&self, locale: Locale) -> String {
         match (self, locale) {
-            (OrderMessage::Confirmed { number, .. }, Locale::Arabic) => format!("تأكيد طلبك {number} | كارقو بارتس"),
-            (OrderMessage::Confirmed { number, .. }, Locale::English) => {
+            (OrderMessage::Confirmed { number, .. }, Locale::Ar) => format!("تأكيد طلبك {number} | كارقو بارتس"),
+            (OrderMessage::Confirmed { number, .. }, Locale::En) => {
                 format!("Your order {number} is confirmed | CargoParts")
             }
-            (OrderMessage::Shipped { number, .. }, Locale::Arabic) => format!("شُحن طلبك {number} | كارقو بارتس"),
-            (OrderMessage::Shipped { number, .. }, Locale::English) => {
+            (OrderMessage::Shipped { number, .. }, Locale::Ar) => format!("شُحن طلبك {number} | كارقو بارتس"),
+            (OrderMessage::Shipped { number, .. }, Locale::En) => {
                 format!("Your order {number} has shipped | CargoParts")
             }
-            (OrderMessage::Delivered { number, .. }, Locale::Arabic) => format!("تم تسليم طلبك {number} | كارقو بارتس"),
-            (OrderMessage::Delivered { number, .. }, Locale::English) => {
+            (OrderMessage::Delivered { number, .. }, Locale::Ar) => format!("تم تسليم طلبك {number} | كارقو بارتس"),
+            (OrderMessage::Delivered { number, .. }, Locale::En) => {
                 format!("Your order {number} was delivered | CargoParts")
             }
         }
@@ -131,12 +119,8 @@ impl OrderMessage {
 /// The greeting, the invoices line and the signature.
 fn words(locale: Locale, name: &str) -> (String, &'static str, &'static str) {
     match locale {
-        Locale::Arabic => {
-            (format!("مرحباً {name}،"), "فواتيرك الضريبية المبسطة مرفقة بهذه الرسالة.", "فريق كارقو بارتس")
-        }
-        Locale::English => {
-            (format!("Hello {name},"), "Your simplified tax invoices are attached.", "The CargoParts team")
-        }
+        Locale::Ar => (format!("مرحباً {name}،"), "فواتيرك الضريبية المبسطة مرفقة بهذه الرسالة.", "فريق كارقو بارتس"),
+        Locale::En => (format!("Hello {name},"), "Your simplified tax invoices are attached.", "The CargoParts team"),
     }
 }
 
@@ -147,8 +131,8 @@ const PARAGRAPH: &str = "margin: 0 0 12px;";
 /// signature.
 fn email_page(locale: Locale, title: &str, content: Markup) -> String {
     let (lang, dir, align) = match locale {
-        Locale::Arabic => ("ar", "rtl", "right"),
-        Locale::English => ("en", "ltr", "left"),
+        Locale::Ar => ("ar", "rtl", "right"),
+        Locale::En => ("en", "ltr", "left"),
     };
     let (_, _, footer) = words(locale, "");
     let font = "font-family: Tahoma, Arial, sans-serif; font-size: 16px; line-height: 1.6; color: #1a1a1a;";
@@ -204,23 +188,23 @@ impl AccountLinkMessage<'_> {
         let minutes = self.minutes;
         let hours = minutes.div_ceil(60);
         match (self.kind, locale) {
-            (LinkKind::PasswordReset, Locale::Arabic) => [
+            (LinkKind::PasswordReset, Locale::Ar) => [
                 "طلبت إعادة تعيين كلمة المرور لحسابك. اضغط الزر أو افتح الرابط لاختيار كلمة مرور جديدة.".into(),
                 format!("الرابط صالح لمدة {minutes} دقيقة ولمرة واحدة، وسيُطلب تسجيل الدخول من جديد على كل أجهزتك."),
                 "إن لم تطلب ذلك فتجاهل هذه الرسالة؛ كلمة مرورك الحالية لم تتغير.".into(),
             ],
-            (LinkKind::PasswordReset, Locale::English) => [
+            (LinkKind::PasswordReset, Locale::En) => [
                 "You asked to reset your account's password. Use the button or open the link to choose a new one."
                     .into(),
                 format!("The link works once, for {minutes} minutes; every device will then sign in again."),
                 "If this was not you, ignore this email: your current password has not changed.".into(),
             ],
-            (LinkKind::EmailVerification, Locale::Arabic) => [
+            (LinkKind::EmailVerification, Locale::Ar) => [
                 "أهلاً بك في كارقو بارتس. أكّد أن هذا البريد لك لتصلك عليه فواتيرك وتحديثات طلباتك.".into(),
                 format!("الرابط صالح لمدة {hours} ساعة ولمرة واحدة."),
                 "إن لم تسجّل لدينا فتجاهل هذه الرسالة؛ لن يُستخدم بريدك دون تأكيده.".into(),
             ],
-            (LinkKind::EmailVerification, Locale::English) => [
+            (LinkKind::EmailVerification, Locale::En) => [
                 "Welcome to CargoParts. Confirm this address is yours to receive your invoices and order updates here."
                     .into(),
                 format!("The link works once, for {hours} hours."),
@@ -231,10 +215,10 @@ impl AccountLinkMessage<'_> {
 
     fn button(&self, locale: Locale) -> &'static str {
         match (self.kind, locale) {
-            (LinkKind::PasswordReset, Locale::Arabic) => "اختيار كلمة مرور جديدة",
-            (LinkKind::PasswordReset, Locale::English) => "Choose a new password",
-            (LinkKind::EmailVerification, Locale::Arabic) => "تأكيد البريد الإلكتروني",
-            (LinkKind::EmailVerification, Locale::English) => "Confirm email address",
+            (LinkKind::PasswordReset, Locale::Ar) => "اختيار كلمة مرور جديدة",
+            (LinkKind::PasswordReset, Locale::En) => "Choose a new password",
+            (LinkKind::EmailVerification, Locale::Ar) => "تأكيد البريد الإلكتروني",
+            (LinkKind::EmailVerification, Locale::En) => "Confirm email address",
         }
     }
 }
@@ -249,10 +233,10 @@ impl AccountEmail for AccountLinkMessage<'_> {
 
     fn subject(&self, locale: Locale) -> String {
         match (self.kind, locale) {
-            (LinkKind::PasswordReset, Locale::Arabic) => "إعادة تعيين كلمة المرور | كارقو بارتس".into(),
-            (LinkKind::PasswordReset, Locale::English) => "Reset your password | CargoParts".into(),
-            (LinkKind::EmailVerification, Locale::Arabic) => "تأكيد بريدك الإلكتروني | كارقو بارتس".into(),
-            (LinkKind::EmailVerification, Locale::English) => "Confirm your email address | CargoParts".into(),
+            (LinkKind::PasswordReset, Locale::Ar) => "إعادة تعيين كلمة المرور | كارقو بارتس".into(),
+            (LinkKind::PasswordReset, Locale::En) => "Reset your password | CargoParts".into(),
+            (LinkKind::EmailVerification, Locale::Ar) => "تأكيد بريدك الإلكتروني | كارقو بارتس".into(),
+            (LinkKind::EmailVerification, Locale::En) => "Confirm your email address | CargoParts".into(),
         }
     }
 
@@ -300,11 +284,11 @@ impl PasswordChangedMessage<'_> {
         // Saudi Arabia keeps UTC+3 all year.
         let riyadh = (self.at + chrono::Duration::hours(3)).format("%Y-%m-%d %H:%M");
         match locale {
-            Locale::Arabic => [
+            Locale::Ar => [
                 format!("تم تغيير كلمة مرور حسابك في {riyadh} بتوقيت الرياض، وأُنهيت جلساتك الأخرى."),
                 "إن لم تكن أنت، فاختر «نسيت كلمة المرور» في صفحة الدخول فوراً ثم تواصل معنا.".into(),
             ],
-            Locale::English => [
+            Locale::En => [
                 format!("Your account's password was changed on {riyadh} Riyadh time, and your other sessions ended."),
                 "If this was not you, choose \"Forgot password\" on the sign-in page at once, then contact us.".into(),
             ],
@@ -319,8 +303,8 @@ impl AccountEmail for PasswordChangedMessage<'_> {
 
     fn subject(&self, locale: Locale) -> String {
         match locale {
-            Locale::Arabic => "تم تغيير كلمة مرورك | كارقو بارتس".into(),
-            Locale::English => "Your password was changed | CargoParts".into(),
+            Locale::Ar => "تم تغيير كلمة مرورك | كارقو بارتس".into(),
+            Locale::En => "Your password was changed | CargoParts".into(),
         }
     }
 
@@ -356,11 +340,11 @@ impl SellerVerifiedMessage<'_> {
 
     fn lines(&self, locale: Locale) -> [&'static str; 2] {
         match locale {
-            Locale::Arabic => [
+            Locale::Ar => [
                 "راجعنا السجل التجاري وشهادة ضريبة القيمة المضافة وخطاب البنك، وتم توثيق متجرك.",
                 "تظهر علامة «موثّق» على منتجاتك في نتائج البحث من الآن. حدّث مستنداتك قبل انتهاء السجل للحفاظ عليها.",
             ],
-            Locale::English => [
+            Locale::En => [
                 "We reviewed your commercial registration, VAT certificate and bank letter: your store is verified.",
                 "The verified badge now shows on your listings in search. Renew your documents before the registration expires to keep it.",
             ],
@@ -375,8 +359,8 @@ impl AccountEmail for SellerVerifiedMessage<'_> {
 
     fn subject(&self, locale: Locale) -> String {
         match locale {
-            Locale::Arabic => "تم توثيق متجرك | كارقو بارتس".into(),
-            Locale::English => "Your store is verified | CargoParts".into(),
+            Locale::Ar => "تم توثيق متجرك | كارقو بارتس".into(),
+            Locale::En => "Your store is verified | CargoParts".into(),
         }
     }
 
@@ -425,35 +409,35 @@ mod tests {
 
     #[test]
     fn arabic_is_the_default_and_english_is_chosen() {
-        assert_eq!(Locale::of("ar"), Locale::Arabic);
-        assert_eq!(Locale::of(""), Locale::Arabic);
-        assert_eq!(Locale::of("EN"), Locale::English);
+        assert_eq!(Locale::from_db("ar"), Locale::Ar);
+        assert_eq!(Locale::from_db(""), Locale::Ar);
+        assert_eq!(Locale::from_db("EN"), Locale::En);
     }
 
     #[test]
     fn the_shipped_message_carries_the_tracking_number_in_both_languages() {
-        for locale in [Locale::Arabic, Locale::English] {
+        for locale in [Locale::Ar, Locale::En] {
             let text = shipped().sms(locale);
             assert!(text.contains("TRK123") && text.contains("CP-2026-000042") && text.contains("SMSA"), "{text}");
         }
-        assert!(shipped().sms(Locale::Arabic).contains("رقم التتبع"));
+        assert!(shipped().sms(Locale::Ar).contains("رقم التتبع"));
         let long = OrderMessage::Shipped {
             number: "CP-2026-000042".into(),
             seller: "Al Madina Al Munawwara Auto Spare Parts Trading Establishment".into(),
             carrier: "SMSA".into(),
             tracking_number: "TRK123".into(),
         };
-        let text = long.sms(Locale::Arabic);
+        let text = long.sms(Locale::Ar);
         assert!(text.contains("\u{2068}Al Madina Al Munawwara Auto…\u{2069}"), "{text:?}");
     }
 
     #[test]
     fn arabic_email_is_right_to_left_and_escapes_what_sellers_wrote() {
-        let html = shipped().email_html(Locale::Arabic, "نورة", false);
+        let html = shipped().email_html(Locale::Ar, "نورة", false);
         assert!(html.contains(r#"<html lang="ar" dir="rtl">"#), "{html}");
         assert!(html.contains("قطع &lt;الرياض&gt;"), "a seller's name is text, not markup");
         assert!(!html.contains("<الرياض>"));
-        let english = shipped().email_html(Locale::English, "Noura", true);
+        let english = shipped().email_html(Locale::En, "Noura", true);
         assert!(english.contains(r#"dir="ltr""#) && english.contains("invoices are attached"));
     }
 
@@ -465,12 +449,12 @@ mod tests {
             link: "https://cargoparts.example/reset-password?token=abc.def",
             minutes: 30,
         };
-        let arabic = message.email_html(Locale::Arabic);
+        let arabic = message.email_html(Locale::Ar);
         assert!(arabic.contains(r#"<html lang="ar" dir="rtl">"#) && arabic.contains("30 دقيقة"));
         assert!(arabic.contains(r#"href="https://cargoparts.example/reset-password?token=abc.def""#), "{arabic}");
-        let text = message.email_text(Locale::English);
+        let text = message.email_text(Locale::En);
         assert!(text.contains("?token=abc.def") && text.contains("30 minutes"), "{text}");
-        assert!(message.subject(Locale::English).contains("Reset your password"));
+        assert!(message.subject(Locale::En).contains("Reset your password"));
     }
 
     #[test]
@@ -482,17 +466,17 @@ mod tests {
             minutes: 1440,
         };
         assert_eq!(message.purpose(), "email_verification");
-        let english = message.email_html(Locale::English);
+        let english = message.email_html(Locale::En);
         assert!(english.contains("24 hours") && english.contains("Confirm email address"), "{english}");
-        assert!(message.email_text(Locale::Arabic).contains("24 ساعة"));
+        assert!(message.email_text(Locale::Ar).contains("24 ساعة"));
     }
 
     #[test]
     fn the_password_notice_gives_the_riyadh_time() {
         let at = chrono::DateTime::parse_from_rfc3339("2026-12-04T21:30:00Z").unwrap().to_utc();
         let message = PasswordChangedMessage { name: "Noura", at };
-        assert!(message.email_text(Locale::English).contains("2026-12-05 00:30 Riyadh time"));
-        assert!(message.email_html(Locale::Arabic).contains("2026-12-05 00:30 بتوقيت الرياض"));
+        assert!(message.email_text(Locale::En).contains("2026-12-05 00:30 Riyadh time"));
+        assert!(message.email_html(Locale::Ar).contains("2026-12-05 00:30 بتوقيت الرياض"));
     }
 
     #[test]

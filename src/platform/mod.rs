@@ -15,6 +15,7 @@ pub mod db;
 pub mod events;
 pub mod headers;
 pub mod hijri;
+pub mod i18n;
 pub mod idempotency;
 pub mod jobs;
 pub mod media;

@@ -158,7 +158,10 @@ async fn start_app(
     let db = application.state().db.0.clone();
     let events = application.state().events.clone();
     tokio::spawn(application.run_until(std::future::pending()));
-    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    // The tests read messages in English; Arabic, the default, has its own tests.
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ACCEPT_LANGUAGE, reqwest::header::HeaderValue::from_static("en"));
+    let client = reqwest::Client::builder().no_gzip().default_headers(headers).build().unwrap();
     TestApp {
         address,
         _index_dir: index_dir,

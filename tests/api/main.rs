@@ -21,6 +21,7 @@ mod index_crash;
 mod index_lifecycle;
 mod inventory_sync;
 mod kyc;
+mod languages;
 mod log_capture;
 mod notify;
 mod orders;

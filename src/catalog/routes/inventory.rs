@@ -14,6 +14,7 @@ use crate::catalog::listings::ListingView;
 use crate::http::error::{AppError, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppQuery, LimitedBody};
 use crate::platform::db::PrimaryDb;
+use crate::platform::i18n::{Locale, translate};
 use crate::platform::pagination::{MAX_LIMIT, MAX_PAGE, PageParams, Paginated};
 
 /// Upserts and deletes a batch of the seller's listings.
@@ -51,7 +52,12 @@ pub async fn sync_inventory(
             "send application/x-ndjson (one record per line) or application/json (an array of records)".into(),
         )
     })?;
-    let report = inventory::sync(&db, &auth, format, body).await.map_err(sync_error)?;
+    let mut report = inventory::sync(&db, &auth, format, body).await.map_err(sync_error)?;
+    // The rejected lines' reasons are read by the seller's staff, like error messages.
+    let locale = Locale::current();
+    for line in &mut report.rejected {
+        line.reason = translate(&line.reason, locale).into_owned();
+    }
     let status = if report.rejected.is_empty() { StatusCode::OK } else { StatusCode::MULTI_STATUS };
     Ok((status, Json(report)))
 }
