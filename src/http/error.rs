@@ -537,7 +537,7 @@ mod tests {
         assert_eq!(english["message"], "invalid postal_code, items[0].quantity");
         assert_eq!(arabic["message"], "قيم غير صالحة في: \u{2068}postal_code, items[0].quantity\u{2069}");
         assert_eq!(arabic["details"][0]["field"], "postal_code");
-        assert_eq!(arabic["details"][0]["reason"], "يجب أن يكون 4 أرقام");
+        assert_eq!(arabic["details"][0]["reason"], "يجب أن يتكون من 4 أرقام");
         assert_eq!(arabic["details"][1]["field"], "items[0].quantity");
         assert_eq!(arabic["details"][1]["reason"], "يجب أن يكون بين 1 و50");
         assert_eq!(english["details"][1]["reason"], "must be between 1 and 50");
@@ -547,8 +547,11 @@ mod tests {
     fn every_kind_of_answer_speaks_arabic() {
         let cases = [
             (AppError::NotFound("order"), "لم يُعثر على الطلب"),
-            (AppError::PayloadTooLarge { limit_bytes: Some(1024) }, "حجم جسم الطلب يتجاوز الحد المسموح وهو 1024 بايت"),
-            (AppError::RateLimited { limit: 5, retry_after_secs: 42 }, "طلبات كثيرة جدًا؛ أعد المحاولة بعد 42 ثانية"),
+            (AppError::PayloadTooLarge { limit_bytes: Some(1024) }, "حجم جسم الطلب يتجاوز الحد المسموح (1024 بايت)"),
+            (
+                AppError::RateLimited { limit: 5, retry_after_secs: 42 },
+                "طلبات كثيرة جدًا؛ أعد المحاولة بعد مهلة بالثواني قدرها 42",
+            ),
             (AppError::Internal(anyhow::anyhow!("secret cause")), "حدث خطأ داخلي؛ حاول مرة أخرى لاحقًا"),
             (AppError::Unavailable("pool".into()), "الخدمة غير متاحة مؤقتًا؛ حاول مرة أخرى بعد قليل"),
             (AppError::MethodNotAllowed, "طريقة الطلب غير مسموحة لهذا المسار"),

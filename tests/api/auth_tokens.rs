@@ -22,7 +22,7 @@ async fn a_reused_refresh_token_ends_its_whole_session() {
     let replay = app.post("/api/v1/auth/refresh", &json!({"refresh_token": session.refresh})).await;
     assert_eq!(replay.status(), 401);
     let envelope: Value = replay.json().await.unwrap();
-    assert!(envelope["error"]["message"].as_str().unwrap().contains("already used"));
+    assert!(envelope["error"]["message"].as_str().unwrap().contains("استُخدم رمز التجديد من قبل"), "{envelope}");
     // The successor dies with its family.
     let successor = app.post("/api/v1/auth/refresh", &json!({"refresh_token": rotated["refresh_token"]})).await;
     assert_eq!(successor.status(), 401);

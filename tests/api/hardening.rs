@@ -178,7 +178,7 @@ async fn a_json_body_repeating_a_key_is_refused_naming_the_key() {
     let envelope: Value = response.json().await.unwrap();
     assert_eq!(envelope["error"]["code"], "VALIDATION_FAILED");
     assert_eq!(envelope["error"]["details"][0]["field"], "password", "{envelope}");
-    assert_eq!(envelope["error"]["details"][0]["reason"], "duplicate key");
+    assert_eq!(envelope["error"]["details"][0]["reason"], "مفتاح مكرر");
 }
 
 #[tokio::test]

@@ -133,7 +133,7 @@ async fn a_second_reindex_is_refused_while_one_runs_and_only_administrators_may_
     let refused = app.post_as(&admin.access, "/api/v1/admin/reindex", &json!({})).await;
     assert_eq!(refused.status(), 409);
     let body: Value = refused.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("already running"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("إعادة بناء الفهرس جارية"), "{body}");
     drop(running);
 
     assert_eq!(app.post_as(&buyer.access, "/api/v1/admin/reindex", &json!({})).await.status(), 403);

@@ -132,3 +132,28 @@ async fn the_reasons_of_rejected_feed_lines_are_in_the_sellers_language() {
     assert_eq!(rejected(&english)["reason"], "must be greater than 0");
     assert_eq!(rejected(&arabic)["reason"], "يجب أن يكون أكبر من صفر");
 }
+
+#[tokio::test]
+async fn an_account_takes_the_language_it_registered_in_unless_it_says_another() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let register = |email: &str, language: Option<&str>, locale: Option<&str>| {
+        let mut body = json!({"email": email, "password": "correct horse battery", "name": "Sara"});
+        if let Some(locale) = locale {
+            body["locale"] = json!(locale);
+        }
+        let request = client.post(app.url("/api/v1/auth/register")).json(&body);
+        match language {
+            Some(language) => request.header(ACCEPT_LANGUAGE, language),
+            None => request,
+        }
+    };
+    for (email, language, locale, expected) in [
+        ("default@example.com", None, None, "ar"),
+        ("english@example.com", Some("en-GB,en;q=0.9"), None, "en"),
+        ("chosen@example.com", Some("en"), Some("ar"), "ar"),
+    ] {
+        let created: Value = register(email, language, locale).send().await.unwrap().json().await.unwrap();
+        assert_eq!(created["user"]["locale"], expected, "{email}: {created}");
+    }
+}

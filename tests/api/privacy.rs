@@ -231,7 +231,7 @@ async fn a_seller_with_orders_to_fulfil_cannot_erase() {
     assert_eq!(refused.status(), 409);
     let envelope: Value = refused.json().await.unwrap();
     assert_eq!(envelope["error"]["details"]["open_orders"], json!([order["number"]]));
-    assert!(envelope["error"]["message"].as_str().unwrap().contains("fulfil"), "{envelope}");
+    assert!(envelope["error"]["message"].as_str().unwrap().contains("لدى البائع طلبات لم تُنفَّذ بعد"), "{envelope}");
     assert_eq!(app.get_as(&seller.access, "/api/v1/me").await.status(), 200, "nothing was erased");
 }
 

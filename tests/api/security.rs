@@ -139,7 +139,7 @@ async fn a_seller_suspended_mid_session_is_refused_on_the_next_request() {
     let refused = app.get_as(&seller.access, "/api/v1/seller/api-keys").await;
     assert_eq!(refused.status(), 403);
     let envelope: Value = refused.json().await.unwrap();
-    assert!(envelope["error"]["message"].as_str().unwrap().contains("suspended"), "{envelope}");
+    assert_eq!(envelope["error"]["message"], "حساب البائع هذا موقوف", "{envelope}");
 
     sqlx::query("UPDATE sellers SET status = 'active' WHERE id = $1").bind(seller_id).execute(&app.db).await.unwrap();
     assert_eq!(app.get_as(&seller.access, "/api/v1/seller/api-keys").await.status(), 200);

@@ -55,6 +55,10 @@ pub struct RegisterRequest {
     pub role: Role,
     /// Required for sellers: a new seller record, or an existing one to link.
     pub seller: Option<SellerSignup>,
+    /// `ar` or `en`: the language of the account's text messages and emails, the
+    /// verification code among them. By default the request's: Arabic unless its
+    /// `Accept-Language` prefers English.
+    pub locale: Option<Locale>,
 }
 
 fn buyer() -> Role {
@@ -94,6 +98,7 @@ struct Registration {
     name: String,
     role: Role,
     seller: Option<SellerLink>,
+    locale: Locale,
 }
 
 /// Lowercased and trimmed: addresses differing only in case are one account.
@@ -181,7 +186,8 @@ impl RegisterRequest {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        Ok((Registration { email, phone, name, role: self.role, seller }, self.password))
+        let locale = self.locale.unwrap_or_else(Locale::current);
+        Ok((Registration { email, phone, name, role: self.role, seller, locale }, self.password))
     }
 }
 
@@ -249,6 +255,7 @@ pub async fn register(
         password_hash: &password_hash,
         role: registration.role,
         seller_id,
+        locale: registration.locale,
     };
     match store::users::insert(&mut *tx, new_user).await {
         Ok(_) => {}

@@ -81,14 +81,15 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub role: Role,
     pub seller_id: Option<Uuid>,
+    pub locale: Locale,
 }
 
 /// Inserts `user`; a taken email or phone number fails on `users_email_key` or
 /// `users_phone_hash_key`.
 pub async fn insert(db: impl PgExecutor<'_>, user: NewUser<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO users (id, email, phone_hash, phone_encrypted, name, password_hash, role, seller_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO users (id, email, phone_hash, phone_encrypted, name, password_hash, role, seller_id, locale)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(user.id)
     .bind(user.email)
@@ -98,6 +99,7 @@ pub async fn insert(db: impl PgExecutor<'_>, user: NewUser<'_>) -> sqlx::Result<
     .bind(user.password_hash)
     .bind(user.role.as_str())
     .bind(user.seller_id)
+    .bind(user.locale.as_str())
     .execute(db)
     .await?;
     Ok(())
