@@ -44,16 +44,32 @@ pub fn on_public_address(settings: &Settings) -> bool {
 
 /// The `/metrics` route, behind the scrape token when one is configured.
 pub fn routes(settings: &Settings) -> Router<AppState> {
-    let route = Router::new().route("/metrics", get(render));
-    match &settings.metrics.token {
-        Some(token) => route.route_layer(from_fn_with_state(ScrapeToken::of(token.expose_secret()), require_token)),
-        None => route,
-    }
+    guarded(Router::new().route("/metrics", get(render)), settings)
 }
 
 /// The router of the metrics listener (`metrics.bind`): `/metrics` and nothing else.
 pub fn router(state: AppState) -> Router {
     routes(&state.settings).fallback(|| async { AppError::NotFound("route") }).with_state(state)
+}
+
+/// The metrics listener of `cargoparts worker`: the job queue's depth, age and dead
+/// letters, the jobs' outcomes and the messages sent, which only a process that runs
+/// jobs records. It has no index to report on.
+pub fn worker_router(settings: &Settings) -> Router {
+    let recorder = crate::platform::telemetry::recorder();
+    let render = get(move || {
+        let text = recorder.render();
+        async move { ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+    });
+    guarded(Router::new().route("/metrics", render), settings).fallback(|| async { AppError::NotFound("route") })
+}
+
+/// `route` behind the scrape token when one is configured.
+fn guarded<S: Clone + Send + Sync + 'static>(route: Router<S>, settings: &Settings) -> Router<S> {
+    match &settings.metrics.token {
+        Some(token) => route.route_layer(from_fn_with_state(ScrapeToken::of(token.expose_secret()), require_token)),
+        None => route,
+    }
 }
 
 /// The SHA-256 of the scrape token: comparing digests takes the same time whatever the

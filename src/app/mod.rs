@@ -157,6 +157,8 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     state: AppState,
     indexer: BackgroundTask,
+    /// Error reports, while a DSN turns them on.
+    _reporting: Option<crate::platform::error_reports::Reporting>,
 }
 
 /// A task of the application (the indexer, the expiry sweep), stopped when the
@@ -175,6 +177,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let bind = settings.http.bind;
         let metrics_bind = settings.metrics.bind;
+        let reporting = crate::platform::error_reports::start(&settings.sentry, settings.env)?;
         let state = AppState::connect(settings).await?;
         let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
         let metrics_listener = match metrics_bind {
@@ -188,7 +191,7 @@ impl Application {
         }
         let indexer = Indexer::new(state.db.0.clone(), state.search.clone(), &state.settings.search)?;
         let indexer = BackgroundTask(tokio::spawn(indexer.run()));
-        Ok(Application { listener, metrics_listener, state, indexer })
+        Ok(Application { listener, metrics_listener, state, indexer, _reporting: reporting })
     }
 
     pub fn port(&self) -> u16 {
@@ -215,7 +218,7 @@ impl Application {
     /// Each connection's handlers see its peer address as `ConnectInfo<SocketAddr>`,
     /// the client address of rate limits and the audit log.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, metrics_listener, state, mut indexer } = self;
+        let Application { listener, metrics_listener, state, mut indexer, _reporting } = self;
         // Started here rather than in `build`, so a test can replace the clock first.
         let _expiry = BackgroundTask(tokio::spawn(crate::orders::expiry::run(state.orders.clone())));
         let _payments = BackgroundTask(tokio::spawn(crate::payments::poller::run(state.payments.clone())));
@@ -369,11 +372,35 @@ impl Background {
 /// `cargoparts worker`: the relay and a job worker, without HTTP or a search index,
 /// until SIGINT or SIGTERM; running jobs finish or go back to the queue.
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
+    let _reporting = crate::platform::error_reports::start(&settings.sentry, settings.env)?;
+    // The job metrics are recorded by whoever runs the jobs: this process.
+    crate::platform::telemetry::recorder();
+    let metrics_listener = match settings.metrics.bind {
+        Some(address) => {
+            Some(TcpListener::bind(address).await.with_context(|| format!("binding metrics.bind {address}"))?)
+        }
+        None => None,
+    };
+    let metrics_router = metrics::worker_router(&settings);
+    let options = serve::ServeOptions {
+        max_connections: METRICS_CONNECTIONS,
+        header_read_timeout: settings.header_read_timeout(),
+        keep_alive_idle: settings.keep_alive_idle(),
+    };
     let background = Background::connect(settings).await?;
     let (_tasks, stop, worker) = background.start();
+    let (stop_metrics, stopped) = tokio::sync::watch::channel(false);
+    let metrics_server = tokio::spawn(async move {
+        if let Some(listener) = metrics_listener {
+            tracing::info!(address = ?listener.local_addr().ok(), "serving metrics");
+            serve::serve(listener, metrics_router, options, stopped).await;
+        }
+    });
     shutdown_signal().await;
     let _ = stop.send(true);
     worker.await?;
+    let _ = stop_metrics.send(true);
+    let _ = metrics_server.await;
     Ok(())
 }
 

@@ -28,6 +28,7 @@ use crate::http::error::AppError;
 use crate::http::extract::BodyLimit;
 use crate::http::rate_limit::{self as rate_limit, RouteClass, limited};
 use crate::platform::config::Settings;
+use crate::platform::error_reports;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const API_VERSION: HeaderName = HeaderName::from_static("x-api-version");
@@ -84,6 +85,13 @@ pub fn router(state: AppState) -> Router {
                 // Outside every layer that can answer an error (panics, timeouts, plain
                 // text put in the envelope), so all of them answer in the asked language.
                 .layer(axum::middleware::from_fn(crate::http::locale::negotiate))
+                // Error reports: a hub per request, the request's method, URL and safe
+                // headers on its events, and its id as a tag.
+                .layer(sentry::integrations::tower::SentryLayer::new(
+                    error_reports::request_hub::<Request<axum::body::Body>> as fn(&Request<axum::body::Body>) -> _,
+                ))
+                .layer(sentry::integrations::tower::SentryHttpLayer::new())
+                .layer(axum::middleware::from_fn(tag_request))
                 .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                     let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
                     tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id)
@@ -104,6 +112,14 @@ pub fn router(state: AppState) -> Router {
                 .timeout(settings.request_timeout()),
         )
         .with_state(state)
+}
+
+/// Files any error report of the request under its id.
+async fn tag_request(request: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
+    if let Some(id) = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
+        error_reports::tag_request(id);
+    }
+    next.run(request).await
 }
 
 fn cors(settings: &Settings) -> CorsLayer {
@@ -205,5 +221,8 @@ async fn timeout_response(err: BoxError) -> AppError {
 
 fn panic_response() -> Response {
     tracing::error!("handler panicked");
-    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+    // The panic hook has reported the panic itself, with its message and backtrace;
+    // the answer is built from the envelope alone, not reported a second time.
+    let envelope = AppError::Internal(anyhow::anyhow!("handler panicked")).envelope();
+    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, Json(envelope)).into_response()
 }

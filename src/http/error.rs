@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::platform::error_reports;
 use crate::platform::i18n::{Locale, translate};
 use crate::platform::rate_limit::LimitError;
 
@@ -388,10 +389,16 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, _) = self.status_and_code();
         match &self {
-            AppError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            AppError::Internal(cause) => {
+                tracing::error!(error = ?cause, "request failed");
+                error_reports::report_failure(cause);
+            }
             AppError::Unavailable(cause) => tracing::warn!(%cause, "service unavailable"),
             AppError::Coded(coded) => match (coded.kind, &coded.cause) {
-                (ErrorKind::Internal, Some(cause)) => tracing::error!(error = %cause, "request failed"),
+                (ErrorKind::Internal, Some(cause)) => {
+                    tracing::error!(error = %cause, "request failed");
+                    error_reports::report_message(cause);
+                }
                 (ErrorKind::Unavailable, Some(cause)) => tracing::warn!(%cause, "service unavailable"),
                 (ErrorKind::BadGateway, Some(cause)) => tracing::warn!(%cause, "a provider refused a request"),
                 _ => {}

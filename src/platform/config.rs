@@ -28,6 +28,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     #[serde(default)]
     pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub sentry: SentrySettings,
     pub orders: OrderSettings,
     pub marketplace: MarketplaceSettings,
     pub payments: PaymentSettings,
@@ -371,6 +373,16 @@ pub struct MetricsSettings {
     pub token: Option<SecretString>,
 }
 
+/// Error reports to Sentry: off unless a DSN is given (`SENTRY_DSN`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SentrySettings {
+    /// The project's DSN, `https://<key>@<host>/<project>`.
+    pub dsn: Option<SecretString>,
+    /// The environment events are filed under (`SENTRY_ENVIRONMENT`); by default
+    /// `production` or `development`, as `CARGOPARTS_ENV` says.
+    pub environment: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct SearchSettings {
     /// Root of the index generations (`CURRENT` names the live one).
@@ -652,6 +664,8 @@ impl Settings {
             ("search.index_dir", "CARGOPARTS_INDEX_DIR"),
             ("log.format", "CARGOPARTS_LOG_FORMAT"),
             ("log.filter", "RUST_LOG"),
+            ("sentry.dsn", "SENTRY_DSN"),
+            ("sentry.environment", "SENTRY_ENVIRONMENT"),
         ];
         for (key, var) in overrides {
             if let Some(value) = env(var).filter(|v| !v.trim().is_empty()) {

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod error_reports;
 pub mod events;
 pub mod headers;
 pub mod hijri;

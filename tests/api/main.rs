@@ -15,6 +15,7 @@ mod auth_verification;
 mod cache;
 mod catalog_import;
 mod conventions;
+mod error_reports;
 mod hardening;
 mod helpers;
 mod index_crash;

@@ -181,6 +181,10 @@ async fn run_one(db: PgPool, handlers: Arc<Handlers>, settings: JobSettings, wor
                 )
             };
             tracing::warn!(job = job.id, kind = %kind, attempt = job.attempt, dead, reason = %reason, "job failed");
+            if dead {
+                // A job given up on needs a person: retried ones are not yet news.
+                crate::platform::error_reports::report_message(&format!("job {} ({kind}) is dead: {reason}", job.id));
+            }
             store::fail(&db, job.id, &worker, reason, dead, delay.as_secs_f64()).await
         }
     };
