@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod blocklist;
 pub mod catalog;
 pub mod cli;
 pub mod compliance;

@@ -72,6 +72,7 @@ pub struct AppState {
     pub proxies: TrustedProxies,
     pub verified_keys: VerifiedKeys,
     pub rate_limits: RateLimits,
+    pub blocklist: crate::blocklist::Blocklist,
 }
 
 impl AppState {
@@ -117,6 +118,8 @@ impl AppState {
             )?,
             _ => EventBus::local(),
         };
+        let blocklist = crate::blocklist::Blocklist::default();
+        blocklist.reload(&primary, chrono::Utc::now()).await.context("reading the blocked networks")?;
         Ok(AppState {
             settings,
             db: PrimaryDb(primary),
@@ -138,6 +141,7 @@ impl AppState {
             proxies,
             verified_keys,
             rate_limits,
+            blocklist,
         })
     }
 }
@@ -227,6 +231,11 @@ impl Application {
             state.listing_cache.clone(),
             state.seller_cache.clone(),
             state.search.changes.subscribe(),
+        )));
+        let _blocks = BackgroundTask(tokio::spawn(state.blocklist.clone().keep_current(
+            state.db.0.clone(),
+            state.events.clone(),
+            std::time::Duration::from_secs(state.settings.security.blocklist_refresh_secs.max(1)),
         )));
         let http = &state.settings.http;
         let options = serve::ServeOptions {

@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", limited(crate::orders::routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::payments::routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::compliance::routes(), limits, RouteClass::Api))
+        .nest("/api/v1", limited(crate::blocklist::routes(), limits, RouteClass::Api))
         .nest("/api/v1", limited(crate::kyc::routes(settings.media.max_upload_bytes), limits, RouteClass::Api))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
@@ -92,6 +93,8 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(sentry::integrations::tower::SentryHttpLayer::new())
                 .layer(axum::middleware::from_fn(tag_request))
+                // Blocked clients are refused before they cost anything more.
+                .layer(axum::middleware::from_fn_with_state(state.clone(), crate::blocklist::enforce))
                 .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                     let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
                     tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id)

@@ -30,6 +30,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub sentry: SentrySettings,
+    #[serde(default)]
+    pub security: SecuritySettings,
     pub orders: OrderSettings,
     pub marketplace: MarketplaceSettings,
     pub payments: PaymentSettings,
@@ -371,6 +373,20 @@ pub struct MetricsSettings {
     pub bind: Option<SocketAddr>,
     /// A bearer token every scrape must present (at least 16 characters).
     pub token: Option<SecretString>,
+}
+
+/// Abuse control.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SecuritySettings {
+    /// Every replica reloads the blocked networks this often, besides on each change.
+    pub blocklist_refresh_secs: u64,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> SecuritySettings {
+        SecuritySettings { blocklist_refresh_secs: 10 }
+    }
 }
 
 /// Error reports to Sentry: off unless a DSN is given (`SENTRY_DSN`).

@@ -12,6 +12,7 @@ mod auth_recovery;
 mod auth_support;
 mod auth_tokens;
 mod auth_verification;
+mod blocklist;
 mod cache;
 mod catalog_import;
 mod conventions;

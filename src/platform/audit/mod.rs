@@ -47,6 +47,8 @@ pub enum Event {
     AdminMarkedOrderPaid,
     AdminRequestedRefund,
     ComplianceFlagResolved,
+    NetworkBlocked,
+    NetworkUnblocked,
 }
 
 impl Event {
@@ -83,6 +85,8 @@ impl Event {
             Event::AdminMarkedOrderPaid => "admin.order_marked_paid",
             Event::AdminRequestedRefund => "admin.refund_requested",
             Event::ComplianceFlagResolved => "compliance.flag_resolved",
+            Event::NetworkBlocked => "security.network_blocked",
+            Event::NetworkUnblocked => "security.network_unblocked",
         }
     }
 }
