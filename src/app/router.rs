@@ -36,6 +36,7 @@ const API_VERSION: HeaderName = HeaderName::from_static("x-api-version");
 /// The whole HTTP surface of the service.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
+    let reporting = settings.sentry.dsn.is_some();
     let limits = &state.rate_limits;
     let (api, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(
@@ -86,13 +87,15 @@ pub fn router(state: AppState) -> Router {
                 // Outside every layer that can answer an error (panics, timeouts, plain
                 // text put in the envelope), so all of them answer in the asked language.
                 .layer(axum::middleware::from_fn(crate::http::locale::negotiate))
-                // Error reports: a hub per request, the request's method, URL and safe
-                // headers on its events, and its id as a tag.
-                .layer(sentry::integrations::tower::SentryLayer::new(
-                    error_reports::request_hub::<Request<axum::body::Body>> as fn(&Request<axum::body::Body>) -> _,
-                ))
-                .layer(sentry::integrations::tower::SentryHttpLayer::new())
-                .layer(axum::middleware::from_fn(tag_request))
+                // Error reports, when on: a hub per request, the request's method, URL and
+                // safe headers on its events, and its id as a tag. Off, they cost nothing.
+                .option_layer(reporting.then(|| {
+                    sentry::integrations::tower::SentryLayer::new(
+                        error_reports::request_hub::<Request<axum::body::Body>> as fn(&Request<axum::body::Body>) -> _,
+                    )
+                }))
+                .option_layer(reporting.then(sentry::integrations::tower::SentryHttpLayer::new))
+                .option_layer(reporting.then(|| axum::middleware::from_fn(tag_request)))
                 // Blocked clients are refused before they cost anything more.
                 .layer(axum::middleware::from_fn_with_state(state.clone(), crate::blocklist::enforce))
                 .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
