@@ -42,8 +42,14 @@ pub enum Command {
         #[arg(long, value_name = "LISTINGS")]
         demo: Option<usize>,
     },
-    /// Create the database if needed and apply pending migrations.
-    Migrate,
+    /// Create the database if needed and apply pending migrations, each in its own
+    /// transaction, then check the schema is this release's.
+    Migrate {
+        /// Before applying anything, dump the database here with pg_dump (custom
+        /// format, for pg_restore); taken only when a migration is pending.
+        #[arg(long, value_name = "DIR")]
+        backup: Option<PathBuf>,
+    },
     /// Import a multi-seller inventory feed (JSON Lines; `-` reads standard input).
     Import {
         file: PathBuf,
@@ -190,9 +196,15 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Migrate => {
-            db::prepare(&settings.database).await?;
-            println!("database is up to date");
+        Command::Migrate { backup } => {
+            let migrated = crate::platform::migrations::run(&settings.database, backup.as_deref()).await?;
+            if let Some(file) = &migrated.backup {
+                println!("backup before migrating: {}", file.display());
+            }
+            match migrated.applied.as_slice() {
+                [] => println!("database is up to date; nothing to apply"),
+                applied => println!("applied {} migrations: {applied:?}; database is up to date", applied.len()),
+            }
             Ok(())
         }
         Command::Import { file, batch_size, rejects } => {

@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod idempotency;
 pub mod jobs;
 pub mod media;
+pub mod migrations;
 pub mod money;
 pub mod outbound;
 pub mod pagination;

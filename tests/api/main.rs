@@ -25,6 +25,7 @@ mod inventory_sync;
 mod kyc;
 mod languages;
 mod log_capture;
+mod migrations;
 mod notify;
 mod orders;
 mod orders_support;
