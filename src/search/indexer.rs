@@ -76,6 +76,9 @@ impl Indexer {
     async fn run_once(&mut self) -> anyhow::Result<()> {
         if !self.updater.is_built() {
             self.updater.build(&BuildProgress::default()).await?;
+            // The build absorbed the changes committed while it ran without announcing
+            // them: a page cached meanwhile (from Redis, say) would outlive its change.
+            self.announce(IndexChange::Rebuilt);
         }
         // Listening starts before catching up, so no change falls between the two.
         let mut listener = outbox::listen(&self.db).await?;

@@ -6,12 +6,14 @@ use std::time::{Duration, Instant};
 use cargoparts::platform::config::Settings;
 use serde_json::{Value, json};
 
-use crate::auth_support::spawn_auth_app_with;
+use crate::auth_support::{spawn_auth_app_with, with_redis};
 use crate::helpers::TestApp;
 
 /// The test's requests come from 127.0.0.1, a trusted proxy here, so the address each
-/// one names in `X-Forwarded-For` is its client's.
+/// one names in `X-Forwarded-For` is its client's. Replicas share events through Redis:
+/// without it each hears only what its own relay happened to relay.
 fn behind_a_proxy(settings: &mut Settings) {
+    with_redis(settings);
     settings.http.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     // Only the change's event can make a replica follow within the test.
     settings.security.blocklist_refresh_secs = 3600;
