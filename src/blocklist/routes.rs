@@ -208,11 +208,8 @@ pub async fn block_network(
     };
     let details = serde_json::json!({ "block_id": block.id, "network": block.network, "reason": block.reason,
                                       "expires_at": block.expires_at });
-    audit::record(&mut *tx, Entry::by(Event::NetworkBlocked, admin.0.user_id).with(details), &context, now).await?;
-    announce(&mut tx, block.id, now).await?;
-    tx.commit().await?;
-    // In force here at once; the other replicas follow on the event.
-    blocklist.reload(&db.0, now).await?;
+    let entry = Entry::by(Event::NetworkBlocked, admin.0.user_id).with(details);
+    put_in_force(tx, &db, &blocklist, entry, &context, block.id, now).await?;
     Ok((StatusCode::CREATED, Json(BlockView::of(block, now))))
 }
 
@@ -245,18 +242,29 @@ pub async fn unblock_network(
         return Err(AppError::NotFound("block"));
     };
     let details = serde_json::json!({ "block_id": block.id, "network": block.network });
-    audit::record(&mut *tx, Entry::by(Event::NetworkUnblocked, admin.0.user_id).with(details), &context, now).await?;
-    announce(&mut tx, block.id, now).await?;
-    tx.commit().await?;
-    blocklist.reload(&db.0, now).await?;
+    let entry = Entry::by(Event::NetworkUnblocked, admin.0.user_id).with(details);
+    put_in_force(tx, &db, &blocklist, entry, &context, block.id, now).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Records the change for the other replicas, in the change's transaction.
-async fn announce(tx: &mut sqlx::PgConnection, block_id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+/// Ends a change of block `block_id` made in `tx`: its audit entry and the event the
+/// other replicas follow go in with it, and it is in force here at once.
+async fn put_in_force(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    db: &PrimaryDb,
+    blocklist: &Blocklist,
+    entry: Entry,
+    context: &RequestContext,
+    block_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    audit::record(&mut *tx, entry, context, now).await?;
     let event =
         events::Event { topic: CHANGED, subject_id: block_id, payload: serde_json::json!({}), occurred_at: now };
-    events::record(tx, &event).await
+    events::record(&mut tx, &event).await?;
+    tx.commit().await?;
+    blocklist.reload(&db.0, now).await?;
+    Ok(())
 }
 
 /// An address or a network, host bits cleared.
