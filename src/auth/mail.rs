@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 use super::error::AuthError;
 use super::keys::Keys;
-use super::users::{self, Locale};
+use super::users;
 use super::{one_time, recovery, store, verification};
 use crate::platform::config::AuthSettings;
+use crate::platform::i18n::Locale;
 
 /// Which link an email carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

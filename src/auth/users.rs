@@ -42,7 +42,7 @@ pub struct UserRecord {
 }
 
 /// The language an account's text messages and emails are written in.
-pub use crate::platform::i18n::Locale;
+use crate::platform::i18n::Locale;
 
 impl UserRecord {
     pub fn subject(&self) -> Subject {

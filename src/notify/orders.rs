@@ -15,10 +15,11 @@ use uuid::Uuid;
 use super::Notifier;
 use super::providers::{Attachment, Email};
 use super::store::{Attempt, Channel};
-use super::templates::{self, Locale, OrderMessage};
+use super::templates::{self, OrderMessage};
 use crate::orders::contact::{self, OrderContact};
 use crate::orders::invoices;
 use crate::platform::events::{StoredEvent, Subscriber};
+use crate::platform::i18n::Locale;
 use crate::platform::jobs::{self, Job, JobFailure, JobHandler, NewJob};
 
 pub const SMS_JOB: &str = "notify.order_sms";

@@ -13,7 +13,7 @@ use crate::platform::text::{isolate, shorten};
 /// The most of a seller's or carrier's name a text message carries.
 const SMS_NAME_CHARS: usize = 30;
 
-pub use crate::platform::i18n::Locale;
+use crate::platform::i18n::Locale;
 
 /// A message about an order.
 #[derive(Debug, Clone, PartialEq, Eq)]

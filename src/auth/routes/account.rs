@@ -19,7 +19,7 @@ use crate::auth::passwords;
 use crate::auth::principal::{AuthUser, Role};
 use crate::auth::sessions::{self, EndReason, TokenResponse};
 use crate::auth::store::{self, users::NewUser};
-use crate::auth::users::{self, Locale, UserRecord, UserView};
+use crate::auth::users::{self, UserRecord, UserView};
 use crate::auth::verification;
 use crate::catalog::canonical_city;
 use crate::catalog::feed::single_line;
@@ -32,6 +32,7 @@ use crate::platform::client::RequestContext;
 use crate::platform::db::PrimaryDb;
 use crate::platform::db::is_constraint_violation;
 use crate::platform::events;
+use crate::platform::i18n::Locale;
 use crate::platform::phone::Phone;
 use crate::platform::rate_limit::{Decision, LimitClass};
 

@@ -6,7 +6,8 @@ use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
 use crate::auth::principal::Role;
-use crate::auth::users::{Locale, UserRecord};
+use crate::auth::users::UserRecord;
+use crate::platform::i18n::Locale;
 
 macro_rules! select_user {
     ($filter:literal) => {
