@@ -23,7 +23,7 @@ use crate::auth::principal::AdminUser;
 use crate::http::error::{AppError, ErrorCode, ErrorEnvelope, ErrorKind};
 use crate::http::extract::{AppJson, AppPath};
 use crate::platform::audit::{self, Entry, Event};
-use crate::platform::client::{RequestContext, TrustedProxies, client_ip, peer_ip};
+use crate::platform::client::{ClientAddress, RequestContext, TrustedProxies, client_ip, peer_ip};
 use crate::platform::db::PrimaryDb;
 use crate::platform::events;
 use crate::platform::rate_limit::VerifiedKeys;
@@ -54,17 +54,17 @@ struct BlocklistDoc;
 pub async fn enforce(
     State(blocklist): State<Blocklist>,
     State(proxies): State<TrustedProxies>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    let ip = client_ip(peer_ip(request.extensions()), request.headers(), &proxies.0);
     let probe = matches!(request.uri().path(), "/api/health" | "/api/ready");
-    if !probe
-        && let Some(ip) = client_ip(peer_ip(request.extensions()), request.headers(), &proxies.0)
-        && blocklist.blocks(ip, Utc::now())
-    {
+    if !probe && ip.is_some_and(|ip| blocklist.blocks(ip, Utc::now())) {
         metrics::counter!("http_blocked_requests_total").increment(1);
         return AppError::from(Blocked).into_response();
     }
+    // Found once here, read by the rate limits and the audit log.
+    request.extensions_mut().insert(ClientAddress(ip));
     next.run(request).await
 }
 

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::credentials::bearer_token;
 use super::error::AppError;
-use crate::platform::client::{TrustedProxies, client_ip, peer_ip};
+use crate::platform::client::{TrustedProxies, request_client_ip};
 use crate::platform::rate_limit::{Decision, LimitClass, RateLimiter, VerifiedKeys};
 
 pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -68,7 +68,7 @@ pub fn attach(decision: Decision, mut response: Response) -> Response {
 
 async fn enforce(State(policy): State<Policy>, request: Request, next: Next) -> Response {
     let limits = &policy.limits;
-    let ip = client_ip(peer_ip(request.extensions()), request.headers(), &limits.proxies.0)
+    let ip = request_client_ip(request.extensions(), request.headers(), &limits.proxies.0)
         .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
     // A key not accepted yet is counted against its address; if this very request
     // proves it valid, the request is then also counted against the key's own budget.

@@ -48,6 +48,19 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted_proxies: &[I
     Some(client)
 }
 
+/// The client address of a request, found once by the first layer that needs it (the
+/// block list) and read from the request's extensions by the others.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+/// The request's client address: the one a layer already found, else found now.
+pub fn request_client_ip(extensions: &Extensions, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> Option<IpAddr> {
+    match extensions.get::<ClientAddress>() {
+        Some(ClientAddress(ip)) => *ip,
+        None => client_ip(peer_ip(extensions), headers, trusted_proxies),
+    }
+}
+
 /// The peer address axum recorded for the connection, if the server recorded one.
 pub fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
     extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
@@ -82,7 +95,7 @@ impl RequestContext {
             .and_then(|v| v.to_str().ok())
             .map(|id| id.chars().take(REQUEST_ID_MAX).collect());
         RequestContext {
-            ip: client_ip(peer_ip(&parts.extensions), &parts.headers, trusted_proxies),
+            ip: request_client_ip(&parts.extensions, &parts.headers, trusted_proxies),
             user_agent,
             request_id,
         }
@@ -137,6 +150,19 @@ mod tests {
         assert_eq!(client_ip(peer, &forwarded("6.6.6.6, 198.51.100.7, 10.0.0.5"), &proxies), Some(ip("198.51.100.7")));
         assert_eq!(client_ip(peer, &HeaderMap::new(), &proxies), Some(ip("10.0.0.2")));
         assert_eq!(client_ip(peer, &forwarded("not-an-ip"), &proxies), Some(ip("10.0.0.2")));
+    }
+
+    #[test]
+    fn an_address_a_layer_found_is_read_not_found_again() {
+        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut extensions = Extensions::new();
+        extensions.insert(ConnectInfo(SocketAddr::new(ip("10.0.0.2"), 443)));
+        let headers = forwarded("198.51.100.7");
+        assert_eq!(request_client_ip(&extensions, &headers, &proxies), Some(ip("198.51.100.7")), "found");
+        extensions.insert(ClientAddress(Some(ip("203.0.113.9"))));
+        assert_eq!(request_client_ip(&extensions, &headers, &proxies), Some(ip("203.0.113.9")), "read");
+        extensions.insert(ClientAddress(None));
+        assert_eq!(request_client_ip(&extensions, &headers, &proxies), None, "an unknown client stays unknown");
     }
 
     #[test]
