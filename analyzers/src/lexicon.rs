@@ -18,6 +18,7 @@ use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
+use crate::japanese::JapaneseWords;
 use crate::known_words::KnownWords;
 use crate::light_stemmer::strip_prefixes;
 use crate::normalizer::normalize;
@@ -128,6 +129,8 @@ pub struct Lexicon {
     /// The longer `spellings` by first letters, for two typos.
     long_spellings: InitialIndex,
     codes: HashSet<String>,
+    /// The Japanese words, cut out of unspaced Japanese runs before lookup.
+    japanese: JapaneseWords,
 }
 
 /// Shortest query word checked for typos; shorter words have too many
@@ -156,6 +159,12 @@ impl Lexicon {
     pub(crate) fn builtin() -> &'static Arc<Lexicon> {
         static BUILTIN: OnceLock<Arc<Lexicon>> = OnceLock::new();
         BUILTIN.get_or_init(|| Arc::new(Lexicon::build(Vocabulary::builtin())))
+    }
+
+    /// `text` (normalized) with the vocabulary's Japanese words set apart by
+    /// spaces inside the runs Japanese writes without them.
+    pub(crate) fn cut_japanese<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        self.japanese.cut(text)
     }
 
     /// Compiles `vocabulary`: every term, spelling and display name.
@@ -288,7 +297,19 @@ impl Lexicon {
             }
         }
 
-        Lexicon { entries, by_first_word, by_first_run, first_runs, known, spellings, deletions, long_spellings, codes }
+        let japanese = JapaneseWords::new(known.keys().map(String::as_str));
+        Lexicon {
+            entries,
+            by_first_word,
+            by_first_run,
+            first_runs,
+            known,
+            spellings,
+            deletions,
+            long_spellings,
+            codes,
+            japanese,
+        }
     }
 
     /// Prepares a normalized query word for matching: the word and its light

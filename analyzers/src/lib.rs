@@ -13,10 +13,13 @@
 //!   numbers and free words;
 //! - [`register`] installs the named analyzers ([`TEXT_ANALYZER`],
 //!   [`PART_NUMBER_ANALYZER`], [`KEYWORD_ANALYZER`]) into tantivy, for the
-//!   schema and the query side alike.
+//!   schema and the query side alike;
+//! - [`register_japanese`] adds [`JAPANESE_ANALYZER`], Lindera over a
+//!   dictionary the caller loaded, for Japanese titles and descriptions.
 #![warn(missing_docs)]
 
 mod arabic_normalizer;
+mod japanese;
 mod known_words;
 mod lexicon;
 mod light_stemmer;
@@ -29,6 +32,7 @@ pub mod vocabulary;
 mod word_tokenizer;
 
 pub use arabic_normalizer::ArabicNormalizer;
+pub use japanese::{JAPANESE_ANALYZER, JapaneseTokenizer, has_japanese, register_japanese};
 pub use normalizer::normalize;
 pub use part_number::compact;
 pub use query::{QueryAnalysis, analyze_query};

@@ -19,8 +19,10 @@ const YEARS: std::ops::RangeInclusive<u16> = 1950..=2035;
 /// Words that announce a model year (`موديل 2019`), dropped with it.
 const YEAR_MARKERS: [&str; 5] = ["موديل", "مودل", "model", "year", "سنه"];
 /// Particles that carry nothing for search once they stand alone, normalized.
-const PARTICLES: [&str; 18] =
-    ["و", "ل", "ب", "في", "من", "علي", "الي", "عن", "مع", "حق", "لل", "for", "the", "of", "and", "to", "with", "a"];
+const PARTICLES: [&str; 20] = [
+    "و", "ل", "ب", "في", "من", "علي", "الي", "عن", "مع", "حق", "لل", "for", "the", "of", "and", "to", "with", "a",
+    "用", "の",
+];
 
 /// What a shopper's query asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -75,6 +77,7 @@ pub fn analyze_query(query: &str) -> QueryAnalysis {
     rest.push_str(&query[cursor..]);
 
     let normalized = normalize(&rest);
+    let normalized = lexicon.cut_japanese(&normalized);
     let query_words: Vec<&str> = words(&normalized).collect();
     let mut consumed = vec![false; query_words.len()];
     let matched = match_phrases(lexicon, &query_words, &mut consumed);
@@ -170,6 +173,17 @@ fn model_year(word: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_japanese_title_written_without_spaces_names_its_car_part_and_condition() {
+        let analysis = analyze_query("トヨタカムリ用オイルフィルター中古品 04152-YZZA1");
+        assert_eq!(analysis.make.as_deref(), Some("Toyota"));
+        assert_eq!(analysis.model.as_deref(), Some("Camry"));
+        assert_eq!(analysis.categories, ["oil-filter"]);
+        assert_eq!(analysis.condition.as_deref(), Some("used"));
+        assert_eq!(analysis.part_numbers, ["04152yzza1"]);
+        assert!(analysis.words.is_empty(), "{:?}", analysis.words);
+    }
 
     fn strings(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| (*s).to_owned()).collect()

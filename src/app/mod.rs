@@ -42,6 +42,7 @@ use crate::platform::jobs::worker::{Wakeup, Worker};
 use crate::platform::media::MediaStore;
 use crate::platform::rate_limit::{RateLimiter, VerifiedKeys};
 use crate::platform::redis::SharedStore;
+use crate::search::analysis::TextAnalysis;
 use crate::search::generations::IndexRoot;
 use crate::search::indexer::Indexer;
 use crate::search::queue::QueueLimits;
@@ -93,7 +94,10 @@ impl AppState {
         };
         let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         let limits = QueueLimits::from_settings(&settings.search, concurrency);
-        let search = SearchService::open(IndexRoot::new(&settings.search.index_dir), limits)?;
+        let search = SearchService::open(
+            IndexRoot::with_analysis(&settings.search.index_dir, TextAnalysis::load(&settings.search)),
+            limits,
+        )?;
         let shared = redis.clone().map(|connection| SharedStore::new(connection, &settings.redis.key_prefix));
         let limiter = RateLimiter::new(shared.clone(), settings.rate_limit.clone());
         let proxies = TrustedProxies(settings.http.trusted_proxies.clone().into());

@@ -20,6 +20,7 @@ use crate::catalog::{api_keys, sellers, store};
 use crate::platform::config::Settings;
 use crate::platform::db;
 use crate::platform::jobs::{self, JobStatus};
+use crate::search::analysis::{DictionarySetup, IPADIC_SOURCES, TextAnalysis, build_dictionary};
 use crate::search::generations::IndexRoot;
 use crate::search::reindex::{ReindexPhase, ReindexProgress, reindex};
 use crate::search::verify::verify;
@@ -97,6 +98,16 @@ pub enum Command {
     },
     /// Purge what is kept past its retention now (every server does it hourly).
     Retention,
+    /// Build the Japanese dictionary (Lindera, from MeCab's IPADIC sources) into
+    /// `search.japanese_dictionary`; nothing to do when one is built there already.
+    SetupDictionaries {
+        /// The IPADIC sources; Debian's `mecab-ipadic` package installs them here.
+        #[arg(long, default_value = IPADIC_SOURCES)]
+        source: PathBuf,
+        /// Build again over an existing dictionary.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +196,20 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::SetupDictionaries { source, force } => {
+            let target = &settings.search.japanese_dictionary;
+            let started = std::time::Instant::now();
+            match build_dictionary(&source, target, force)? {
+                DictionarySetup::AlreadyBuilt => println!("the Japanese dictionary is in {}", target.display()),
+                DictionarySetup::Built => println!(
+                    "built the Japanese dictionary from {} into {} in {:.1} s",
+                    source.display(),
+                    target.display(),
+                    started.elapsed().as_secs_f64()
+                ),
+            }
+            Ok(())
+        }
         Command::Retention => {
             let pool = db::prepare(&settings.database).await?;
             let purged = crate::privacy::retention::purge(&pool, &settings.retention, chrono::Utc::now()).await?;
@@ -230,7 +255,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Reindex => reindex_command(&settings).await,
         Command::Index { command: IndexCommand::Verify } => {
             let pool = db::prepare(&settings.database).await?;
-            let index = std::sync::Arc::new(IndexRoot::new(&settings.search.index_dir).open_live()?);
+            let index = std::sync::Arc::new(index_root(&settings).open_live()?);
             let differences = verify(&pool, index).await?;
             println!("{} listings indexed, {} active in the database", differences.indexed, differences.in_database);
             if differences.is_empty() {
@@ -278,9 +303,14 @@ async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()> {
     application.run_until(shutdown_signal()).await
 }
 
+/// The index root with the analysis the settings ask for.
+fn index_root(settings: &Settings) -> IndexRoot {
+    IndexRoot::with_analysis(&settings.search.index_dir, TextAnalysis::load(&settings.search))
+}
+
 async fn reindex_command(settings: &Settings) -> anyhow::Result<()> {
     let pool = db::prepare(&settings.database).await?;
-    let root = IndexRoot::new(&settings.search.index_dir);
+    let root = index_root(settings);
     let lock = root.lock_reindex()?;
     let progress = std::sync::Arc::new(ReindexProgress::default());
     let bar = progress_bar(Some(0));

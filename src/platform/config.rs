@@ -415,6 +415,10 @@ pub struct SearchSettings {
     pub queue_capacity: usize,
     /// Longest a search waits for a turn before it is refused (503 with `Retry-After`).
     pub queue_max_wait_ms: u64,
+    /// The Lindera IPADIC dictionary `cargoparts setup-dictionaries` builds; without it
+    /// Japanese text is searchable only by its part numbers, Latin words and the
+    /// vocabulary's Japanese names.
+    pub japanese_dictionary: PathBuf,
 }
 
 impl SearchSettings {
@@ -553,6 +557,7 @@ outbox_retention_secs = 604800
 outbox_prune_interval_secs = 300
 queue_capacity = 1000
 queue_max_wait_ms = 2000
+japanese_dictionary = "./dictionaries/ipadic"
 
 [log]
 format = "pretty"
@@ -678,6 +683,7 @@ impl Settings {
             ("redis.url", "REDIS_URL"),
             ("http.bind", "CARGOPARTS_BIND"),
             ("search.index_dir", "CARGOPARTS_INDEX_DIR"),
+            ("search.japanese_dictionary", "CARGOPARTS_JAPANESE_DICTIONARY"),
             ("log.format", "CARGOPARTS_LOG_FORMAT"),
             ("log.filter", "RUST_LOG"),
             ("sentry.dsn", "SENTRY_DSN"),

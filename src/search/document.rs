@@ -3,7 +3,7 @@
 use crate::catalog::fitment::{MODEL_YEAR_MAX, MODEL_YEAR_MIN};
 use std::collections::BTreeSet;
 
-use cargoparts_analyzers::{analyze_query, compact, extract_part_numbers, normalize};
+use cargoparts_analyzers::{analyze_query, compact, extract_part_numbers, has_japanese, normalize};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use tantivy::TantivyDocument;
@@ -87,6 +87,13 @@ pub fn to_document(fields: &Fields, listing: &ListingView) -> TantivyDocument {
         doc.add_text(fields.title_ar, title_ar);
     }
     doc.add_text(fields.description, &listing.description);
+    // Detected per field: a Japanese title over an English description, say.
+    for title in [Some(&listing.title), listing.title_ar.as_ref()].into_iter().flatten().filter(|t| has_japanese(t)) {
+        doc.add_text(fields.japanese_title, title);
+    }
+    if has_japanese(&listing.description) {
+        doc.add_text(fields.japanese_description, &listing.description);
+    }
 
     let mut numbers: BTreeSet<String> = BTreeSet::new();
     for typed in &listing.oem_numbers {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::analysis::TextAnalysis;
 use super::index::SearchIndex;
 
 const CURRENT: &str = "CURRENT";
@@ -26,6 +27,8 @@ const TANTIVY_WRITER_LOCK: &str = ".tantivy-writer.lock";
 #[derive(Debug, Clone)]
 pub struct IndexRoot {
     root: PathBuf,
+    /// The analyzers every generation under this root is built and searched with.
+    analysis: TextAnalysis,
 }
 
 /// Held while a reindex runs; released on drop, or by the kernel if the process dies.
@@ -44,8 +47,18 @@ pub enum ReindexRefused {
 }
 
 impl IndexRoot {
+    /// A root whose generations use the default analysis (no Japanese dictionary).
     pub fn new(root: impl Into<PathBuf>) -> IndexRoot {
-        IndexRoot { root: root.into() }
+        IndexRoot::with_analysis(root, TextAnalysis::default())
+    }
+
+    pub fn with_analysis(root: impl Into<PathBuf>, analysis: TextAnalysis) -> IndexRoot {
+        IndexRoot { root: root.into(), analysis }
+    }
+
+    /// The analyzers of this root's generations.
+    pub fn analysis(&self) -> &TextAnalysis {
+        &self.analysis
     }
 
     pub fn path(&self) -> &Path {
@@ -194,7 +207,7 @@ impl IndexRoot {
     /// Opens the live generation for reading, without creating or changing anything.
     pub fn open_live(&self) -> anyhow::Result<SearchIndex> {
         let dir = self.current()?.with_context(|| format!("there is no index in {} yet", self.root.display()))?;
-        SearchIndex::open_existing(&dir)
+        SearchIndex::open_existing(&dir, &self.analysis)
     }
 }
 
@@ -239,7 +252,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = IndexRoot::new(dir.path());
         let old = root.current_or_create().unwrap();
-        let index = SearchIndex::open_or_create(&old).unwrap();
+        let index = SearchIndex::open_or_create(&old, root.analysis()).unwrap();
         let writer = index.writer().unwrap();
         let new = root.new_generation().unwrap();
         root.publish(&new).unwrap();

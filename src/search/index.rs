@@ -9,6 +9,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::schema::Value;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 
+use super::analysis::TextAnalysis;
 use super::schema::{self, Fields, INDEX_FORMAT};
 
 /// Indexing memory budget: tantivy splits it between its indexing threads.
@@ -19,6 +20,10 @@ const WRITER_HEAP_BYTES: usize = 256 * 1024 * 1024;
 pub struct Watermark {
     /// Index format the commit was written with (see [`INDEX_FORMAT`]).
     pub format: u32,
+    /// Whether Japanese text was segmented (a dictionary was loaded): an index built
+    /// the other way is rebuilt, not searched with terms it does not hold.
+    #[serde(default)]
+    pub japanese: bool,
     /// Every outbox row of a transaction below this id is in the index.
     pub xmin: u64,
     /// Highest outbox `seq` applied, for lag reporting.
@@ -31,6 +36,8 @@ pub struct SearchIndex {
     pub reader: IndexReader,
     pub fields: Fields,
     pub dir: PathBuf,
+    /// Whether this index segments Japanese text (see [`TextAnalysis`]).
+    pub japanese: bool,
     /// Set once a newer generation replaced this one: its directory goes with the
     /// last handle, when the searches that still hold it have finished.
     retired: AtomicBool,
@@ -64,15 +71,17 @@ impl SearchIndex {
         Ok(sellers)
     }
 
-    pub fn open_or_create(dir: &Path) -> anyhow::Result<SearchIndex> {
+    pub fn open_or_create(dir: &Path, analysis: &TextAnalysis) -> anyhow::Result<SearchIndex> {
         let (schema, fields) = schema::build();
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let directory = MmapDirectory::open(dir).with_context(|| format!("opening {}", dir.display()))?;
         let index = match Index::exists(&directory)? {
             true => {
                 let existing = Index::open(directory.clone())?;
-                let format = read_watermark(&existing)?.map(|w| w.format);
-                if existing.schema() == schema && format.is_none_or(|f| f == INDEX_FORMAT) {
+                let watermark = read_watermark(&existing)?;
+                let same_format =
+                    watermark.is_none_or(|w| w.format == INDEX_FORMAT && w.japanese == analysis.japanese());
+                if existing.schema() == schema && same_format {
                     existing
                 } else {
                     tracing::warn!(dir = %dir.display(), "index has another format: rebuilding it");
@@ -83,11 +92,11 @@ impl SearchIndex {
             }
             false => Index::create(directory, schema, Default::default())?,
         };
-        SearchIndex::with_reader(index, fields, dir)
+        SearchIndex::with_reader(index, fields, dir, analysis)
     }
 
     /// Opens the index in `dir` for reading only; never creates nor discards one.
-    pub fn open_existing(dir: &Path) -> anyhow::Result<SearchIndex> {
+    pub fn open_existing(dir: &Path, analysis: &TextAnalysis) -> anyhow::Result<SearchIndex> {
         let (schema, fields) = schema::build();
         let directory = MmapDirectory::open(dir).with_context(|| format!("opening {}", dir.display()))?;
         anyhow::ensure!(Index::exists(&directory)?, "there is no index in {}", dir.display());
@@ -97,13 +106,20 @@ impl SearchIndex {
             "the index in {} has another format; a server started on it rebuilds it",
             dir.display()
         );
-        SearchIndex::with_reader(index, fields, dir)
+        SearchIndex::with_reader(index, fields, dir, analysis)
     }
 
-    fn with_reader(index: Index, fields: Fields, dir: &Path) -> anyhow::Result<SearchIndex> {
-        cargoparts_analyzers::register(index.tokenizers());
+    fn with_reader(index: Index, fields: Fields, dir: &Path, analysis: &TextAnalysis) -> anyhow::Result<SearchIndex> {
+        analysis.register(index.tokenizers());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, fields, dir: dir.to_path_buf(), retired: AtomicBool::new(false) })
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            dir: dir.to_path_buf(),
+            japanese: analysis.japanese(),
+            retired: AtomicBool::new(false),
+        })
     }
 
     /// Marks this generation as replaced: its directory is removed when the last

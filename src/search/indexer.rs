@@ -159,7 +159,7 @@ impl Indexer {
         if current == self.updater.index().dir {
             return Ok(());
         }
-        let index = Arc::new(SearchIndex::open_existing(&current)?);
+        let index = Arc::new(SearchIndex::open_existing(&current, self.root.analysis())?);
         let mut updater = IndexUpdater::new(self.db.clone(), index.clone())
             .with_context(|| format!("taking the writer of {}", current.display()))?;
         anyhow::ensure!(updater.is_built(), "the published generation {} was never built", current.display());

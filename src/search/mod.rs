@@ -1,6 +1,7 @@
 //! The search core: the listing index, the indexer that keeps it equal to PostgreSQL,
 //! query planning over the analyzers' query understanding, and the search API.
 
+pub mod analysis;
 pub mod document;
 pub mod error;
 pub mod facets;

@@ -10,7 +10,7 @@
 
 use std::ops::Bound;
 
-use cargoparts_analyzers::{QueryAnalysis, TEXT_ANALYZER, terms_by_position};
+use cargoparts_analyzers::{JAPANESE_ANALYZER, QueryAnalysis, TEXT_ANALYZER, has_japanese, terms_by_position};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
 };
@@ -121,10 +121,19 @@ fn verified_preference(fields: &Fields) -> Clause {
 pub fn text_query(index: &Index, fields: &Fields, words: &str, fuzzy: bool) -> Option<Box<dyn Query>> {
     let mut analyzer = index.tokenizers().get(TEXT_ANALYZER)?;
     let positions = terms_by_position(&mut analyzer, words);
-    if positions.is_empty() {
+    let japanese = japanese_words(index, words);
+    if positions.is_empty() && japanese.is_empty() {
         return None;
     }
     let mut per_position: Vec<Clause> = Vec::new();
+    for word in &japanese {
+        let mut options: Vec<Clause> = Vec::new();
+        for (field, weight) in [(fields.japanese_title, 1.0), (fields.japanese_description, 0.3)] {
+            let query = TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs);
+            options.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), weight))));
+        }
+        per_position.push((Occur::Should, Box::new(BooleanQuery::new(options))));
+    }
     for alternatives in positions {
         let mut options: Vec<Clause> = Vec::new();
         for text in &alternatives {
@@ -140,6 +149,18 @@ pub fn text_query(index: &Index, fields: &Fields, words: &str, fuzzy: bool) -> O
         per_position.push((Occur::Should, Box::new(BooleanQuery::new(options))));
     }
     Some(Box::new(BooleanQuery::new(per_position)))
+}
+
+/// The Japanese words of `text`, segmented as the index segments them; none without
+/// Japanese in `text` or without a dictionary.
+fn japanese_words(index: &Index, text: &str) -> Vec<String> {
+    if !has_japanese(text) {
+        return Vec::new();
+    }
+    let Some(mut analyzer) = index.tokenizers().get(JAPANESE_ANALYZER) else {
+        return Vec::new();
+    };
+    terms_by_position(&mut analyzer, text).into_iter().flatten().collect()
 }
 
 /// The plans for a query, most precise first.

@@ -57,6 +57,8 @@ pub struct IndexReadiness {
     pub max_lag_seconds: f64,
     /// Whether a reindex is building a new generation now.
     pub reindexing: bool,
+    /// Whether Japanese text is segmented (its dictionary is loaded).
+    pub japanese_analysis: bool,
 }
 
 impl SearchService {
@@ -94,6 +96,7 @@ impl SearchService {
             lag,
             max_lag_seconds: max_lag,
             reindexing: self.reindex.status().running,
+            japanese_analysis: index.japanese,
         }
     }
 }

@@ -175,7 +175,7 @@ async fn build_and_publish(
     dir: &std::path::Path,
     progress: &ReindexProgress,
 ) -> anyhow::Result<()> {
-    let index = std::sync::Arc::new(SearchIndex::open_or_create(dir)?);
+    let index = std::sync::Arc::new(SearchIndex::open_or_create(dir, root.analysis())?);
     let mut updater = IndexUpdater::new(db.clone(), index)?;
     updater.build(&progress.build).await?;
     progress.set_phase(ReindexPhase::CatchingUp);

@@ -1,13 +1,13 @@
 //! The index schema: which listing facts are searchable, filterable, sortable, stored.
 
-use cargoparts_analyzers::{PART_NUMBER_ANALYZER, TEXT_ANALYZER};
+use cargoparts_analyzers::{JAPANESE_ANALYZER, PART_NUMBER_ANALYZER, TEXT_ANALYZER};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 /// Bumped whenever the schema or the analyzers change meaning: an index built by an
 /// older version is rebuilt rather than searched with mismatched terms.
-pub const INDEX_FORMAT: u32 = 3;
+pub const INDEX_FORMAT: u32 = 4;
 
 /// Handles to every field of the listing index.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +17,11 @@ pub struct Fields {
     pub title: Field,
     pub title_ar: Field,
     pub description: Field,
+    /// The titles again when they hold Japanese, segmented into words by Lindera
+    /// (empty without a dictionary).
+    pub japanese_title: Field,
+    /// The description again when it holds Japanese, segmented likewise.
+    pub japanese_description: Field,
     /// OEM and aftermarket numbers, and numbers found in the title and description.
     pub part_numbers: Field,
     /// Compact part numbers as exact terms, for interchange lookups.
@@ -59,11 +64,12 @@ pub const TIEBREAK: &str = "tiebreak";
 /// Builds the schema and returns it with its field handles.
 pub fn build() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let text = |positions: bool| {
+    let analyzed = |analyzer: &str, positions: bool| {
         let record = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
         TextOptions::default()
-            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(TEXT_ANALYZER).set_index_option(record))
+            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(record))
     };
+    let text = |positions: bool| analyzed(TEXT_ANALYZER, positions);
     let part_numbers = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(PART_NUMBER_ANALYZER).set_index_option(IndexRecordOption::Basic),
     );
@@ -72,6 +78,8 @@ pub fn build() -> (Schema, Fields) {
         title: builder.add_text_field("title", text(true)),
         title_ar: builder.add_text_field("title_ar", text(true)),
         description: builder.add_text_field("description", text(false)),
+        japanese_title: builder.add_text_field("japanese_title", analyzed(JAPANESE_ANALYZER, true)),
+        japanese_description: builder.add_text_field("japanese_description", analyzed(JAPANESE_ANALYZER, false)),
         part_numbers: builder.add_text_field("part_numbers", part_numbers),
         part_number_exact: builder.add_text_field("part_number_exact", STRING),
         category: builder.add_text_field("category", STRING | FAST),

@@ -136,7 +136,7 @@ impl SearchService {
             Err(super::generations::ReindexRefused::AlreadyRunning(_)) => {}
             Err(super::generations::ReindexRefused::Io(error)) => return Err(error),
         }
-        let index = Arc::new(SearchIndex::open_or_create(&live)?);
+        let index = Arc::new(SearchIndex::open_or_create(&live, root.analysis())?);
         Ok(SearchService::new(root, index, limits.into()))
     }
 

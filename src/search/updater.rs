@@ -71,7 +71,7 @@ impl IndexUpdater {
 
     /// Whether the index was built with this version's format; if not it needs a build.
     pub fn is_built(&self) -> bool {
-        self.watermark.format == INDEX_FORMAT
+        self.watermark.format == INDEX_FORMAT && self.watermark.japanese == self.index.japanese
     }
 
     /// Builds the whole index from the listings table, replacing what it held.
@@ -104,7 +104,7 @@ impl IndexUpdater {
         drop(rows);
         listings_tx.commit().await?;
         fitment_tx.commit().await?;
-        self.commit(Watermark { format: INDEX_FORMAT, xmin, seq }).await?;
+        self.commit(Watermark { format: INDEX_FORMAT, japanese: self.index.japanese, xmin, seq }).await?;
         let secs = started.elapsed().as_secs_f64();
         tracing::info!(
             dir = %self.index.dir.display(),
@@ -159,7 +159,8 @@ impl IndexUpdater {
             }
             self.add_parallel(listings).await?;
         }
-        self.commit(Watermark { format: INDEX_FORMAT, xmin: snapshot.xmin, seq }).await?;
+        self.commit(Watermark { format: INDEX_FORMAT, japanese: self.index.japanese, xmin: snapshot.xmin, seq })
+            .await?;
         if !ids.is_empty() {
             tracing::debug!(applied = ids.len(), seq, "index caught up");
         }

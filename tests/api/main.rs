@@ -22,6 +22,7 @@ mod helpers;
 mod index_crash;
 mod index_lifecycle;
 mod inventory_sync;
+mod japanese;
 mod kyc;
 mod languages;
 mod log_capture;

@@ -28,6 +28,12 @@ pub struct SearchReadiness {
     max_lag_seconds: f64,
     /// Whether a reindex is building a new generation now.
     reindexing: bool,
+    /// `on` when Japanese titles and descriptions are segmented into words; `off` when
+    /// no dictionary is built (`cargoparts setup-dictionaries`): they are then found by
+    /// their part numbers, Latin words and known car and part names only. Either way
+    /// the replica serves.
+    #[schema(example = "on")]
+    japanese_analysis: &'static str,
 }
 
 /// How far an index is behind the change stream.
@@ -53,6 +59,7 @@ impl From<IndexReadiness> for SearchReadiness {
             lag: r.lag.map(IndexLag::from),
             max_lag_seconds: r.max_lag_seconds,
             reindexing: r.reindexing,
+            japanese_analysis: if r.japanese_analysis { "on" } else { "off" },
         }
     }
 }
