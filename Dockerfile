@@ -25,12 +25,18 @@ RUN touch src/main.rs src/lib.rs analyzers/src/lib.rs \
  && cargo build --release --locked --bin cargoparts \
  && strip target/release/cargoparts
 
+# The Japanese dictionary, built from Debian's IPADIC sources (Lindera downloads nothing).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends mecab-ipadic \
+ && CARGOPARTS_JAPANESE_DICTIONARY=/src/dictionaries/ipadic target/release/cargoparts setup-dictionaries
+
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/cargoparts --create-home cargoparts
 COPY --from=build /src/target/release/cargoparts /usr/local/bin/cargoparts
+COPY --from=build /src/dictionaries/ipadic /usr/share/cargoparts/dictionaries/ipadic
 USER cargoparts
 WORKDIR /var/lib/cargoparts
 # Production refuses development keys: give it CARGOPARTS__AUTH__{JWT_KEYS__<ID>,
@@ -42,6 +48,7 @@ ENV CARGOPARTS_ENV=production \
     CARGOPARTS_BIND=0.0.0.0:8080 \
     CARGOPARTS__METRICS__BIND=0.0.0.0:9100 \
     CARGOPARTS_INDEX_DIR=/var/lib/cargoparts/index \
+    CARGOPARTS_JAPANESE_DICTIONARY=/usr/share/cargoparts/dictionaries/ipadic \
     CARGOPARTS__MEDIA__DIR=/var/lib/cargoparts/media \
     CARGOPARTS_LOG_FORMAT=json
 EXPOSE 8080 9100

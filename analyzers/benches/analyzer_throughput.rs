@@ -7,7 +7,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use cargoparts_analyzers::{PART_NUMBER_ANALYZER, TEXT_ANALYZER, analyze_query, register};
+use cargoparts_analyzers::{
+    JAPANESE_ANALYZER, JapaneseTokenizer, PART_NUMBER_ANALYZER, TEXT_ANALYZER, analyze_query, register,
+    register_japanese,
+};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 
@@ -87,6 +90,38 @@ fn titles() -> Vec<String> {
         .collect()
 }
 
+const PARTS_JA: [&str; 6] =
+    ["オイルフィルター", "エアクリーナー", "ブレーキパッド", "ラジエーター", "ミッション", "ヘッドライト"];
+const CARS_JA: [&str; 5] = ["トヨタカムリ", "ランクルプラド", "日産パトロール", "ホンダシビック", "三菱パジェロ"];
+const NOTES_JA: [&str; 4] = ["純正品", "中古 動作確認済み", "新品 即納", "日本から輸入した部品です"];
+
+/// Japanese titles as importers write them: no spaces between car, 用 and part.
+fn japanese_titles() -> Vec<String> {
+    (0..400)
+        .map(|i| {
+            format!(
+                "{}用{}{} {}",
+                CARS_JA[i % CARS_JA.len()],
+                PARTS_JA[i / 5 % PARTS_JA.len()],
+                NOTES_JA[i / 7 % NOTES_JA.len()],
+                NUMBERS[i % NUMBERS.len()]
+            )
+        })
+        .collect()
+}
+
+/// The dictionary `cargoparts setup-dictionaries` builds, when it has been built.
+fn japanese_tokenizer() -> Option<JapaneseTokenizer> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dictionaries/ipadic");
+    match lindera::dictionary::load_fs_dictionary(&dir) {
+        Ok(dictionary) => Some(JapaneseTokenizer::new(dictionary)),
+        Err(error) => {
+            eprintln!("no Japanese dictionary in {} ({error}): run `cargoparts setup-dictionaries`", dir.display());
+            None
+        }
+    }
+}
+
 fn count_tokens(analyzer: &mut TextAnalyzer, titles: &[String]) -> u64 {
     let mut count = 0;
     for title in titles {
@@ -120,11 +155,31 @@ fn analyzers(c: &mut Criterion) {
     }
     group.finish();
 
+    // Japanese titles: what segmenting them costs next to the word tokenizer, per title.
+    let japanese = japanese_titles();
+    if let Some(tokenizer) = japanese_tokenizer() {
+        register_japanese(&manager, Some(tokenizer));
+        let mut group = c.benchmark_group("japanese_titles");
+        group.throughput(Throughput::Elements(japanese.len() as u64));
+        for name in [TEXT_ANALYZER, JAPANESE_ANALYZER] {
+            let mut analyzer = manager.get(name).expect("registered");
+            group.bench_function(name, |b| b.iter(|| count_tokens(&mut analyzer, black_box(&japanese))));
+        }
+        group.finish();
+    }
+
     let mut group = c.benchmark_group("query_understanding");
     group.throughput(Throughput::Elements(titles.len() as u64));
     group.bench_function("analyze_query", |b| {
         b.iter(|| {
             for title in &titles {
+                black_box(analyze_query(black_box(title)));
+            }
+        })
+    });
+    group.bench_function("analyze_query_japanese", |b| {
+        b.iter(|| {
+            for title in &japanese {
                 black_box(analyze_query(black_box(title)));
             }
         })
