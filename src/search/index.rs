@@ -7,13 +7,23 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::Value;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 
 use super::analysis::TextAnalysis;
 use super::schema::{self, Fields, INDEX_FORMAT};
 
 /// Indexing memory budget: tantivy splits it between its indexing threads.
 const WRITER_HEAP_BYTES: usize = 256 * 1024 * 1024;
+
+/// Bytes of stored views compressed together. Reading one result decompresses its
+/// whole block, and a page of results touches as many blocks as it has hits: with
+/// tantivy's 16 KiB blocks, decompression was a sixth of a search's CPU under load
+/// (perf, BENCHMARKS.md "Search throughput"). Smaller blocks compress a little worse.
+const DOCSTORE_BLOCK_BYTES: usize = 4096;
+
+fn settings() -> IndexSettings {
+    IndexSettings { docstore_blocksize: DOCSTORE_BLOCK_BYTES, ..IndexSettings::default() }
+}
 
 /// How far the index has read the change stream; stored in every commit.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -87,10 +97,10 @@ impl SearchIndex {
                     tracing::warn!(dir = %dir.display(), "index has another format: rebuilding it");
                     drop(existing);
                     clear_dir(dir)?;
-                    Index::create(MmapDirectory::open(dir)?, schema, Default::default())?
+                    Index::create(MmapDirectory::open(dir)?, schema, settings())?
                 }
             }
-            false => Index::create(directory, schema, Default::default())?,
+            false => Index::create(directory, schema, settings())?,
         };
         SearchIndex::with_reader(index, fields, dir, analysis)
     }
