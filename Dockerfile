@@ -16,6 +16,7 @@ RUN mkdir -p src benches analyzers/src analyzers/benches \
  && rm -rf src benches analyzers/src analyzers/benches
 
 COPY analyzers ./analyzers
+COPY build.rs ./
 COPY migrations ./migrations
 COPY src ./src
 COPY benches ./benches

@@ -1,7 +1,8 @@
 //! Bulk import of a multi-seller feed: streaming, batched, with per-line rejections.
 //!
-//! A parser thread reads and validates lines while the writer applies the previous
-//! batch, so JSON and HTML work overlaps PostgreSQL's. Memory stays bounded whatever
+//! A parser thread reads and validates lines while writers apply earlier batches on
+//! several connections at once, so JSON and HTML work overlaps PostgreSQL's and
+//! PostgreSQL works on more than one core. Memory stays bounded whatever
 //! the file's size: at most a few batches are in flight. Each batch is one transaction,
 //! so an interrupted import leaves whole batches applied and nothing half written.
 
@@ -95,14 +96,41 @@ impl ImportReport {
 
 type ParsedBatch = Vec<(u64, Result<FeedChange, LineRejection>)>;
 
-/// Imports every line of `lines`; `on_reject` hears about each rejected line.
+/// How an import writes.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    /// Lines written per transaction.
+    pub batch_size: usize,
+    /// Transactions written at once, each on its own connection. One writer leaves
+    /// PostgreSQL idle while the importer prepares the next batch and the importer
+    /// idle while PostgreSQL writes; two or more keep both busy.
+    pub writers: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> ImportOptions {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ImportOptions { batch_size: 2000, writers: cores.clamp(2, 4) }
+    }
+}
+
+/// Imports every line of `lines`; `on_reject` hears about each rejected line, in
+/// line order.
+///
+/// The lines are parsed on a thread of their own. Sellers are written first, each
+/// once, in a transaction of their own. Listing changes are then spread over
+/// `options.writers` connections by seller and SKU, so the changes of one listing
+/// always go through the same writer, in feed order, and the later line of a listing
+/// named twice wins, as it would in a single stream. Each writer's batch is one
+/// transaction: an interrupted import leaves whole batches applied, and importing the
+/// same file again completes it.
 ///
 /// Returns an error only when the feed cannot be read or the database fails;
 /// bad lines are reported, not fatal.
 pub async fn import<I>(
     db: &PgPool,
     lines: I,
-    batch_size: usize,
+    options: ImportOptions,
     mut on_reject: impl FnMut(&RejectedLine),
 ) -> anyhow::Result<ImportReport>
 where
@@ -110,7 +138,7 @@ where
 {
     let started = Instant::now();
     let (tx, mut rx) = mpsc::channel::<io::Result<ParsedBatch>>(4);
-    let batch_size = batch_size.max(1);
+    let batch_size = options.batch_size.max(1);
     let parser = std::thread::Builder::new().name("feed-parser".into()).spawn(move || {
         let mut batch = Vec::with_capacity(batch_size);
         for (index, line) in lines.enumerate() {
@@ -138,50 +166,59 @@ where
         }
     })?;
 
+    let writers = Writers::start(db, options.writers.max(1), batch_size);
     let mut report = ImportReport::default();
     let mut sellers = SellerCache::default();
-    while let Some(batch) = rx.recv().await {
-        let batch = batch.context("reading the feed")?;
-        report.lines = batch.last().map_or(report.lines, |(n, _)| *n);
-        let mut accepted = Vec::with_capacity(batch.len());
-        for (line, parsed) in batch {
-            match parsed {
-                Ok(change) if change.seller().is_none() => {
-                    report.rejected_lines += 1;
-                    on_reject(&RejectedLine::new(
-                        line,
-                        Some(change.sku().to_string()),
-                        "seller",
-                        "is required in an import feed",
-                    ));
-                }
-                Ok(change) => accepted.push(change),
-                Err(rejection) => {
-                    report.rejected_lines += 1;
-                    for r in rejection.into_lines(line) {
-                        on_reject(&r);
+    let dispatched: anyhow::Result<()> = async {
+        while let Some(batch) = rx.recv().await {
+            let batch = batch.context("reading the feed")?;
+            report.lines = batch.last().map_or(report.lines, |(n, _)| *n);
+            let mut accepted = Vec::with_capacity(batch.len());
+            for (line, parsed) in batch {
+                match parsed {
+                    Ok(change) if change.seller().is_none() => {
+                        report.rejected_lines += 1;
+                        on_reject(&RejectedLine::new(
+                            line,
+                            Some(change.sku().to_string()),
+                            "seller",
+                            "is required in an import feed",
+                        ));
+                    }
+                    Ok(change) => accepted.push(change),
+                    Err(rejection) => {
+                        report.rejected_lines += 1;
+                        for r in rejection.into_lines(line) {
+                            on_reject(&r);
+                        }
                     }
                 }
             }
-        }
-        let mut tx = db.begin().await.context("starting a batch")?;
-        let ids = sellers.resolve(&mut tx, &accepted).await.context("writing sellers")?;
-        let changes = accepted
-            .into_iter()
-            .map(|change| {
+            // Committed before any listing naming them is written, by whichever writer.
+            let mut tx = db.begin().await.context("starting a batch")?;
+            let ids = sellers.resolve(&mut tx, &accepted).await.context("writing sellers")?;
+            tx.commit().await.context("committing sellers")?;
+            sellers.commit();
+            let changes = accepted.into_iter().map(|change| {
                 let seller_id = ids[&change.seller().expect("checked above").external_id];
                 match change {
                     FeedChange::Upsert { listing, .. } => SellerChange::Upsert { seller_id, listing },
                     FeedChange::Delete { sku, .. } => SellerChange::Delete { seller_id, sku },
                 }
-            })
-            .collect();
-        let outcome = apply_changes(&mut tx, changes).await.context("writing listings")?;
-        tx.commit().await.context("committing a batch")?;
-        sellers.commit();
-        report.outcome.add(outcome);
+            });
+            if !writers.dispatch(changes).await {
+                // A writer stopped: its error is what the import reports.
+                break;
+            }
+        }
+        Ok(())
     }
+    .await;
+    drop(rx);
+    let written = writers.finish().await;
     parser.join().map_err(|_| anyhow::anyhow!("the feed parser panicked"))?;
+    dispatched?;
+    report.outcome = written?;
     if report.outcome.inserted + report.outcome.updated + report.outcome.deleted > 0 {
         // After a bulk load the planner's statistics describe the tables as they were;
         // refreshing them now spares every following query a plan made for another size.
@@ -189,6 +226,79 @@ where
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// The listing writers of an import, each a task with its own connection and queue.
+struct Writers {
+    queues: Vec<mpsc::Sender<Vec<SellerChange>>>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<BatchOutcome>>>,
+}
+
+impl Writers {
+    fn start(db: &PgPool, count: usize, batch_size: usize) -> Writers {
+        let mut queues = Vec::with_capacity(count);
+        let mut tasks = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (queue, mut changes) = mpsc::channel::<Vec<SellerChange>>(2);
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut outcome = BatchOutcome::default();
+                while let Some(mut batch) = changes.recv().await {
+                    // What queued up meanwhile joins this transaction, up to a batch.
+                    while batch.len() < batch_size {
+                        match changes.try_recv() {
+                            Ok(more) => batch.extend(more),
+                            Err(_) => break,
+                        }
+                    }
+                    let mut tx = db.begin().await.context("starting a batch")?;
+                    outcome.add(apply_changes(&mut tx, batch).await.context("writing listings")?);
+                    tx.commit().await.context("committing a batch")?;
+                }
+                Ok(outcome)
+            }));
+            queues.push(queue);
+        }
+        Writers { queues, tasks }
+    }
+
+    /// Hands each change to the writer of its listing; false once a writer has stopped.
+    async fn dispatch(&self, changes: impl Iterator<Item = SellerChange>) -> bool {
+        let mut parts: Vec<Vec<SellerChange>> = (0..self.queues.len()).map(|_| Vec::new()).collect();
+        for change in changes {
+            parts[writer_of(&change, self.queues.len())].push(change);
+        }
+        for (queue, part) in self.queues.iter().zip(parts) {
+            if !part.is_empty() && queue.send(part).await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Waits for every writer to finish what it was given; the first error wins.
+    async fn finish(self) -> anyhow::Result<BatchOutcome> {
+        drop(self.queues);
+        let mut total = BatchOutcome::default();
+        let mut first_error = None;
+        for task in self.tasks {
+            match task.await.context("a writer panicked").and_then(|r| r) {
+                Ok(outcome) => total.add(outcome),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(total), Err)
+    }
+}
+
+/// The writer a change goes through: always the same for one listing.
+fn writer_of(change: &SellerChange, writers: usize) -> usize {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    change.key().hash(&mut hasher);
+    (hasher.finish() % writers as u64) as usize
 }
 
 /// Sellers already written by this import, so each is upserted once, not per batch.

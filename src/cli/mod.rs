@@ -15,7 +15,7 @@ use sqlx::PgPool;
 
 use crate::app::{Application, shutdown_signal};
 use crate::catalog::feed::{RejectedLine, SellerInput};
-use crate::catalog::import::{self, ImportReport, RawLine};
+use crate::catalog::import::{self, ImportOptions, ImportReport, RawLine};
 use crate::catalog::{api_keys, sellers, store};
 use crate::platform::config::Settings;
 use crate::platform::db;
@@ -57,6 +57,10 @@ pub enum Command {
         /// Lines written per transaction.
         #[arg(long, default_value_t = 2000)]
         batch_size: usize,
+        /// Transactions written at once, each on its own connection (default: the
+        /// machine's cores, 2 to 4).
+        #[arg(long)]
+        writers: Option<usize>,
         /// Write every rejected line here as JSON Lines (line, sku, field, reason).
         #[arg(long, value_name = "FILE")]
         rejects: Option<PathBuf>,
@@ -232,8 +236,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Import { file, batch_size, rejects } => {
-            let pool = import_pool(&settings).await?;
+        Command::Import { file, batch_size, writers, rejects } => {
+            let defaults = ImportOptions::default();
+            let options = ImportOptions { batch_size, writers: writers.unwrap_or(defaults.writers).clamp(1, 16) };
+            let pool = import_pool(&settings, options.writers).await?;
             let (reader, size): (Box<dyn io::BufRead + Send>, Option<u64>) = if file.as_os_str() == "-" {
                 (Box::new(BufReader::new(io::stdin())), None)
             } else {
@@ -244,12 +250,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let progress = progress_bar(size);
             let bar = progress.clone();
             let lines = import::lines_of(reader, move |bytes| bar.inc(bytes));
-            let report = import_with_reporting(&pool, lines, batch_size, rejects, &progress).await?;
+            let report = import_with_reporting(&pool, lines, options, rejects, &progress).await?;
             print_summary(&file.display().to_string(), &report);
             Ok(())
         }
         Command::Seed { listings, sellers, seed } => {
-            let pool = import_pool(&settings).await?;
+            let pool = import_pool(&settings, ImportOptions::default().writers).await?;
             seed_demo(&pool, listings, sellers, seed).await
         }
         Command::Reindex => reindex_command(&settings).await,
@@ -349,9 +355,10 @@ async fn reindex_command(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// A pool for bulk work: few connections, and statements allowed to run long.
-async fn import_pool(settings: &Settings) -> anyhow::Result<PgPool> {
+/// Connections for an import: one per writer, and one for sellers and the rest.
+async fn import_pool(settings: &Settings, writers: usize) -> anyhow::Result<PgPool> {
     let mut database = settings.database.clone();
-    database.max_connections = 2;
+    database.max_connections = writers as u32 + 1;
     database.min_connections = 1;
     database.statement_timeout_ms = 600_000;
     db::prepare(&database).await
@@ -364,7 +371,7 @@ async fn seed_demo(pool: &PgPool, listings: usize, sellers: usize, seed: u64) ->
         counter.inc(1);
         Ok(RawLine::Bytes(serde_json::to_vec(&record).expect("a JSON value serializes")))
     });
-    let report = import_with_reporting(pool, lines, 2000, None, &progress).await?;
+    let report = import_with_reporting(pool, lines, ImportOptions::default(), None, &progress).await?;
     print_summary("demo catalog", &report);
     Ok(())
 }
@@ -372,7 +379,7 @@ async fn seed_demo(pool: &PgPool, listings: usize, sellers: usize, seed: u64) ->
 async fn import_with_reporting<I>(
     pool: &PgPool,
     lines: I,
-    batch_size: usize,
+    options: ImportOptions,
     rejects: Option<PathBuf>,
     progress: &ProgressBar,
 ) -> anyhow::Result<ImportReport>
@@ -387,7 +394,7 @@ where
     };
     let mut shown = 0;
     let mut write_error = None;
-    let report = import::import(pool, lines, batch_size, |rejected: &RejectedLine| {
+    let report = import::import(pool, lines, options, |rejected: &RejectedLine| {
         if shown < REJECTS_SHOWN {
             shown += 1;
             progress.suspend(|| {

@@ -2,7 +2,7 @@ use std::io::Write;
 use std::process::Command;
 
 use cargoparts::catalog::feed::RejectedLine;
-use cargoparts::catalog::import::{self, ImportReport, RawLine};
+use cargoparts::catalog::import::{self, ImportOptions, ImportReport, RawLine};
 use cargoparts::cli::demo_catalog::DemoCatalog;
 use serde_json::json;
 use sqlx::PgPool;
@@ -27,7 +27,9 @@ fn feed_with_bad_lines(listings: usize) -> Vec<Vec<u8>> {
 async fn run_import(db: &PgPool, lines: Vec<Vec<u8>>) -> (ImportReport, Vec<RejectedLine>) {
     let mut rejected = Vec::new();
     let source = lines.into_iter().map(|l| Ok(RawLine::Bytes(l)));
-    let report = import::import(db, source, 64, |r| rejected.push(r.clone())).await.unwrap();
+    let report = import::import(db, source, ImportOptions { batch_size: 64, writers: 3 }, |r| rejected.push(r.clone()))
+        .await
+        .unwrap();
     (report, rejected)
 }
 
@@ -94,6 +96,46 @@ async fn the_later_of_two_lines_for_one_sku_wins_within_a_batch() {
     assert_eq!(report.outcome.inserted, 1);
     let price: String = sqlx::query_scalar("SELECT price_sar::text FROM listings").fetch_one(&app.db).await.unwrap();
     assert_eq!(price, "12.34");
+}
+
+#[tokio::test]
+async fn across_batches_and_writers_the_last_line_of_each_listing_wins() {
+    let app = spawn_app().await;
+    let base: Vec<serde_json::Value> = DemoCatalog::new(200, 7, 5).collect();
+    // Three rounds over the same 200 listings, 64 lines a batch, three writers: every
+    // listing's lines fall in different batches, each batch split over the writers.
+    let mut lines = Vec::new();
+    for round in 1..=3 {
+        for (i, record) in base.iter().enumerate() {
+            let mut record = record.clone();
+            if round == 3 && i % 10 == 0 {
+                record["deleted"] = json!(true);
+            } else {
+                record["price_sar"] = json!(format!("{round}{i:03}.00"));
+            }
+            lines.push(record.to_string().into_bytes());
+        }
+    }
+    let (report, rejected) = run_import(&app.db, lines).await;
+    assert!(rejected.is_empty(), "{rejected:?}");
+    assert_eq!(report.outcome.deleted, 20);
+    let prices: Vec<(String, String)> =
+        sqlx::query_as("SELECT sku, price_sar::text FROM listings").fetch_all(&app.db).await.unwrap();
+    assert_eq!(prices.len(), 180);
+    for (sku, price) in prices {
+        let i = base.iter().position(|r| r["sku"] == sku.as_str()).unwrap();
+        assert_eq!(price, format!("3{i:03}.00"), "{sku}");
+    }
+}
+
+#[tokio::test]
+async fn a_first_import_writes_one_change_stream_row_per_listing() {
+    let app = spawn_app().await;
+    let (report, _) = run_import(&app.db, feed_with_bad_lines(300)).await;
+    let with_fitment = app.count("SELECT count(DISTINCT listing_id) FROM listing_fitment").await;
+    assert!(with_fitment > 100, "the feed has fitment to write");
+    let rows = app.count("SELECT count(*) FROM search_outbox").await;
+    assert_eq!(rows as u64, report.outcome.inserted);
 }
 
 fn cargoparts(app: &TestApp) -> Command {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cargoparts::catalog::import::{self, RawLine};
+use cargoparts::catalog::import::{self, ImportOptions, RawLine};
 use cargoparts::cli::demo_catalog::DemoCatalog;
 use cargoparts::search::generations::IndexRoot;
 use cargoparts::search::verify::verify;
@@ -20,7 +20,7 @@ const NDJSON: &str = "application/x-ndjson";
 /// Imports `listings` demo listings (from sellers named after `seed`).
 async fn load_demo(db: &PgPool, listings: usize, seed: u64) {
     let lines = DemoCatalog::new(listings, 8, seed).map(|r| Ok(RawLine::Bytes(r.to_string().into_bytes())));
-    import::import(db, lines, 500, |_| {}).await.unwrap();
+    import::import(db, lines, ImportOptions { batch_size: 500, writers: 2 }, |_| {}).await.unwrap();
 }
 
 /// Asserts that the app's live index equals the database.

@@ -331,7 +331,7 @@ async fn a_sellers_changes_reach_search() {
 #[tokio::test]
 async fn a_restarted_server_resumes_from_its_watermark_and_misses_nothing_changed_meanwhile() {
     use cargoparts::app::Application;
-    use cargoparts::catalog::import::{self, RawLine};
+    use cargoparts::catalog::import::{self, ImportOptions, RawLine};
     use cargoparts::cli::demo_catalog::DemoCatalog;
     use std::sync::atomic::Ordering;
 
@@ -362,7 +362,7 @@ async fn a_restarted_server_resumes_from_its_watermark_and_misses_nothing_change
 
     let first = Application::build(settings()).await.unwrap();
     let db = first.state().db.0.clone();
-    import::import(&db, feed(0..40), 100, |_| {}).await.unwrap();
+    import::import(&db, feed(0..40), ImportOptions { batch_size: 100, writers: 2 }, |_| {}).await.unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(30), caught_up(&first)).await.expect("first index caught up");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(first.run_until(async move {
@@ -372,7 +372,7 @@ async fn a_restarted_server_resumes_from_its_watermark_and_misses_nothing_change
     server.await.unwrap().unwrap();
 
     // Changes while no server runs: new listings and a deletion.
-    import::import(&db, feed(40..60), 100, |_| {}).await.unwrap();
+    import::import(&db, feed(40..60), ImportOptions { batch_size: 100, writers: 2 }, |_| {}).await.unwrap();
     sqlx::query("DELETE FROM listings WHERE id IN (SELECT id FROM listings ORDER BY id LIMIT 5)")
         .execute(&db)
         .await

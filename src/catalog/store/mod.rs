@@ -63,7 +63,7 @@ pub enum SellerChange {
 }
 
 impl SellerChange {
-    fn key(&self) -> (Uuid, &str) {
+    pub(crate) fn key(&self) -> (Uuid, &str) {
         match self {
             SellerChange::Upsert { seller_id, listing } => (*seller_id, listing.sku.as_str()),
             SellerChange::Delete { seller_id, sku } => (*seller_id, sku.as_str()),
@@ -161,7 +161,7 @@ async fn upsert_listings(conn: &mut PgConnection, upserts: &[(Uuid, Box<ListingI
                 (EXCLUDED.title, EXCLUDED.title_ar, EXCLUDED.description, EXCLUDED.category, EXCLUDED.brand,
                  EXCLUDED.condition, EXCLUDED.price_sar, greatest(EXCLUDED.quantity - held_units(l.id), 0),
                  EXCLUDED.city, EXCLUDED.photos, EXCLUDED.oem_numbers)
-         RETURNING id, (xmax = 0) AS inserted",
+         RETURNING id, seller_id, sku, (xmax = 0) AS inserted",
     )
     .bind(&ids)
     .bind(&seller_ids)
@@ -179,19 +179,33 @@ async fn upsert_listings(conn: &mut PgConnection, upserts: &[(Uuid, Box<ListingI
     .bind(&oem_numbers)
     .fetch_all(&mut *conn)
     .await?;
-    let written: HashMap<Uuid, bool> = written.into_iter().map(|r| (r.get("id"), r.get("inserted"))).collect();
-
-    // The ids of every listing of the batch, whether written now or left as it was.
-    let rows = sqlx::query(
-        "SELECT l.id, l.seller_id, l.sku FROM listings l
-           JOIN UNNEST($1::uuid[], $2::text[]) AS k(seller_id, sku) USING (seller_id, sku)",
-    )
-    .bind(&seller_ids)
-    .bind(&skus)
-    .fetch_all(&mut *conn)
-    .await?;
-    let id_of: HashMap<(Uuid, String), Uuid> =
-        rows.into_iter().map(|r| ((r.get("seller_id"), r.get("sku")), r.get("id"))).collect();
+    // The ids of every listing of the batch: those written now come back from the
+    // statement; only those left as they were are looked up (none on a first import).
+    let mut id_of: HashMap<(Uuid, String), Uuid> = HashMap::with_capacity(n);
+    let mut written_now: HashMap<Uuid, bool> = HashMap::with_capacity(written.len());
+    for row in written {
+        let id: Uuid = row.get("id");
+        id_of.insert((row.get("seller_id"), row.get("sku")), id);
+        written_now.insert(id, row.get("inserted"));
+    }
+    let written = written_now;
+    if id_of.len() < n {
+        let (unwritten_sellers, unwritten_skus): (Vec<Uuid>, Vec<&str>) = seller_ids
+            .iter()
+            .zip(&skus)
+            .filter(|(seller, sku)| !id_of.contains_key(&(**seller, (**sku).to_owned())))
+            .map(|(seller, sku)| (*seller, *sku))
+            .unzip();
+        let rows = sqlx::query(
+            "SELECT l.id, l.seller_id, l.sku FROM listings l
+               JOIN UNNEST($1::uuid[], $2::text[]) AS k(seller_id, sku) USING (seller_id, sku)",
+        )
+        .bind(&unwritten_sellers)
+        .bind(&unwritten_skus)
+        .fetch_all(&mut *conn)
+        .await?;
+        id_of.extend(rows.into_iter().map(|r| ((r.get("seller_id"), r.get("sku")), r.get("id"))));
+    }
     let fitment_changed = sync_fitment(conn, upserts, &id_of, &written).await?;
 
     let fitment_only: Vec<Uuid> = fitment_changed.iter().filter(|id| !written.contains_key(id)).copied().collect();
