@@ -5,48 +5,16 @@
 -- (Zipf; exponent 1.0 by default): a few parts everyone looks at, a long tail of
 -- parts one shopper looks at once. Each wrk thread draws its own sequence.
 
-local ids = {}
-local cumulative = {}
-local total = 0
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
+local pick
 
 function init(args)
-  local path = args[1] or "/tmp/listing-ids.txt"
-  local exponent = tonumber(args[2] or "") or 1.0
-  for line in io.lines(path) do
-    if #line > 0 then ids[#ids + 1] = line end
-  end
-  assert(#ids > 0, "no listing ids in " .. path)
-  for k = 1, #ids do
-    total = total + 1 / (k ^ exponent)
-    cumulative[k] = total
-  end
-  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 1000)
-end
-
--- The first listing whose cumulative weight reaches a uniform draw.
-local function pick()
-  local target = math.random() * total
-  local low, high = 1, #cumulative
-  while low < high do
-    local middle = math.floor((low + high) / 2)
-    if cumulative[middle] < target then low = middle + 1 else high = middle end
-  end
-  return ids[low]
+  pick = common.zipf(common.lines(args[1] or "/tmp/listing-ids.txt"), tonumber(args[2] or "") or 1.0)
 end
 
 function request()
   return wrk.format("GET", "/api/v1/listings/" .. pick())
 end
 
-function response(status)
-  if status ~= 200 then
-    io.stderr:write("status " .. status .. "\n")
-  end
-end
-
-local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
-local report = dofile(here .. "summary.lua")
-
-function done(summary, latency)
-  report(summary, latency)
-end
+response = common.response
+done = common.done

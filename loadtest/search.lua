@@ -2,19 +2,14 @@
 --   wrk -t2 -c32 -d30s -s loadtest/search.lua http://127.0.0.1:8080 -- /tmp/queries.txt
 -- Each line of the file is one query as a shopper typed it (raw text, UTF-8).
 
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 local queries = {}
 local counter = 0
 
-local function urlencode(text)
-  return (text:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
-end
-
 function init(args)
-  local path = args[1] or "/tmp/queries.txt"
-  for line in io.lines(path) do
-    if #line > 0 then queries[#queries + 1] = urlencode(line) end
+  for _, line in ipairs(common.lines(args[1] or "/tmp/queries.txt")) do
+    queries[#queries + 1] = common.urlencode(line)
   end
-  assert(#queries > 0, "no queries in " .. path)
 end
 
 function request()
@@ -23,15 +18,5 @@ function request()
   return wrk.format("GET", "/api/v1/search?limit=20&q=" .. q)
 end
 
-function response(status)
-  if status ~= 200 then
-    io.stderr:write("status " .. status .. "\n")
-  end
-end
-
-local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
-local report = dofile(here .. "summary.lua")
-
-function done(summary, latency)
-  report(summary, latency)
-end
+response = common.response
+done = common.done
