@@ -147,22 +147,18 @@ fn push_spaced(out: &mut String, piece: &str) {
 #[derive(Clone)]
 pub struct JapaneseTokenizer {
     segmenter: Arc<Segmenter>,
-    lexicon: &'static Lexicon,
 }
 
 impl JapaneseTokenizer {
     /// A tokenizer over a loaded IPADIC `dictionary`.
     pub fn new(dictionary: Dictionary) -> JapaneseTokenizer {
-        JapaneseTokenizer {
-            segmenter: Arc::new(Segmenter::new(Mode::Normal, dictionary, None)),
-            lexicon: Lexicon::builtin(),
-        }
+        JapaneseTokenizer { segmenter: Arc::new(Segmenter::new(Mode::Normal, dictionary, None)) }
     }
 
     /// The words of `text`, in order.
     pub fn words(&self, text: &str) -> Vec<String> {
         let normalized = normalize(text);
-        let cut = self.lexicon.cut_japanese(&normalized);
+        let cut = Lexicon::builtin().cut_japanese(&normalized);
         let Ok(mut tokens) = self.segmenter.segment(Cow::Borrowed(cut.as_ref())) else {
             return Vec::new();
         };

@@ -138,7 +138,7 @@ async fn upsert_listings(conn: &mut PgConnection, upserts: &[(Uuid, Box<ListingI
         photos.push(serde_json::to_string(&l.photos).expect("strings serialize"));
         oem_numbers.push(serde_json::to_string(&l.oem_numbers).expect("strings serialize"));
     }
-    let written = sqlx::query(
+    let returned = sqlx::query(
         "INSERT INTO listings AS l (id, seller_id, sku, title, title_ar, description, category, brand,
                                     condition, price_sar, quantity, city, photos, oem_numbers)
          SELECT id, seller_id, sku, title, title_ar, description, category, brand, condition, price_sar,
@@ -182,13 +182,12 @@ async fn upsert_listings(conn: &mut PgConnection, upserts: &[(Uuid, Box<ListingI
     // The ids of every listing of the batch: those written now come back from the
     // statement; only those left as they were are looked up (none on a first import).
     let mut id_of: HashMap<(Uuid, String), Uuid> = HashMap::with_capacity(n);
-    let mut written_now: HashMap<Uuid, bool> = HashMap::with_capacity(written.len());
-    for row in written {
+    let mut written: HashMap<Uuid, bool> = HashMap::with_capacity(returned.len());
+    for row in returned {
         let id: Uuid = row.get("id");
         id_of.insert((row.get("seller_id"), row.get("sku")), id);
-        written_now.insert(id, row.get("inserted"));
+        written.insert(id, row.get("inserted"));
     }
-    let written = written_now;
     if id_of.len() < n {
         let (unwritten_sellers, unwritten_skus): (Vec<Uuid>, Vec<&str>) = seller_ids
             .iter()
