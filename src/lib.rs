@@ -21,3 +21,4 @@ pub mod payments;
 pub mod platform;
 pub mod privacy;
 pub mod search;
+pub mod storefront;

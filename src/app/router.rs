@@ -64,8 +64,11 @@ pub fn router(state: AppState) -> Router {
     let document = openapi.clone();
     // Photo files: not rate limited (a page of results fetches dozens), and cached
     // for good by browsers and any CDN in front.
-    let mut app =
-        Router::new().merge(api).merge(crate::catalog::media_routes()).merge(crate::auth::page_routes(limits));
+    let mut app = Router::new()
+        .merge(api)
+        .merge(crate::catalog::media_routes())
+        .merge(crate::auth::page_routes(limits))
+        .merge(crate::storefront::routes(limits));
     if state.payments.sandbox.is_some() {
         // A development provider's page: not part of the API's contract.
         app = app.nest("/api/v1", crate::payments::sandbox_routes());

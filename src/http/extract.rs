@@ -98,15 +98,20 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
-        let value: T = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let field = error_field(e.path().to_string(), &e.inner().to_string());
-            AppError::Validation(vec![FieldError::new(field, clean_reason(&e.inner().to_string()))])
-        })?;
-        validate(&value)?;
-        Ok(AppQuery(value))
+        parse_query(parts.uri.query().unwrap_or("")).map(AppQuery)
     }
+}
+
+/// A query string deserialized (repeated keys become lists) and validated, with the
+/// field named when it is not.
+pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, AppError> {
+    let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+    let value: T = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let field = error_field(e.path().to_string(), &e.inner().to_string());
+        AppError::Validation(vec![FieldError::new(field, clean_reason(&e.inner().to_string()))])
+    })?;
+    validate(&value)?;
+    Ok(value)
 }
 
 impl<S, T> FromRequestParts<S> for AppPath<T>

@@ -23,4 +23,5 @@ pub mod verify;
 
 pub use error::SearchError;
 pub use routes::readiness::SearchReadiness;
+pub use routes::search::{MAX_RESULT_WINDOW, SearchParams};
 pub use routes::{admin_routes, routes};

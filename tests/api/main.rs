@@ -38,3 +38,4 @@ mod public_read;
 mod retention;
 mod search;
 mod security;
+mod storefront;

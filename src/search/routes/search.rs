@@ -31,7 +31,7 @@ const YEAR_MAX: u16 = MODEL_YEAR_MAX as u16;
 /// Longest query searched; longer input (a pasted description) is cut, not refused.
 const MAX_QUERY_CHARS: usize = 256;
 /// Deepest result reachable by paging.
-const MAX_RESULT_WINDOW: u64 = 10_000;
+pub const MAX_RESULT_WINDOW: u64 = 10_000;
 
 /// Search parameters (see the search API spec).
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -158,7 +158,7 @@ fn canonical_car(make: Option<&str>, model: Option<&str>) -> (Option<String>, Op
 }
 
 impl SearchParams {
-    fn into_request(self) -> Result<SearchRequest, AppError> {
+    pub fn into_request(self) -> Result<SearchRequest, AppError> {
         let page = PageParams { page: self.page, limit: self.limit };
         if u64::from(self.page) * u64::from(self.limit) > MAX_RESULT_WINDOW {
             return Err(AppError::Validation(vec![FieldError::new(
