@@ -101,7 +101,7 @@ fn one(card: &Card, lang: Lang, eager: bool) -> Markup {
                 None => div.nophoto { (t.no_photo) }
             }
             div {
-                h2 { a href=(href) { (title) } }
+                h2 dir="auto" { a href=(href) { (title) } }
                 p { (price(card.price_sar, lang)) }
                 p.meta {
                     (names::category(&card.category, lang))

@@ -1,6 +1,6 @@
 //! Protection of the site's forms against cross-site requests: a random token in a
 //! `SameSite=Strict` cookie that every form repeats in a hidden field (the double
-//! submit), and an `Origin`, when the browser sends one, that must be this site.
+//! submit), and an `Origin`, when the browser names one, that must be this site.
 //!
 //! Another site can make a browser post a form here but can neither read the cookie
 //! nor set it, so it cannot know the value to repeat.
@@ -51,7 +51,11 @@ pub fn verify(headers: &HeaderMap, submitted: &str) -> bool {
 }
 
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    // Pages are sent with `Referrer-Policy: no-referrer`, under which browsers send
+    // `Origin: null` even from this site: only an origin naming another site is refused.
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| *o != "null") else {
+        return true;
+    };
     let Some(host) = headers.get(HOST).and_then(|v| v.to_str().ok()) else { return false };
     url::Url::parse(origin).ok().is_some_and(|url| {
         let authority = match url.port() {
@@ -95,6 +99,7 @@ mod tests {
         let cookie = format!("csrf={token}");
         assert!(verify(&headers(&cookie, None), &token));
         assert!(verify(&headers(&cookie, Some("http://shop.example:8080")), &token));
+        assert!(verify(&headers(&cookie, Some("null")), &token));
         assert!(!verify(&headers(&cookie, Some("https://evil.example")), &token));
         assert!(!verify(&headers(&cookie, None), &"b".repeat(64)));
         assert!(!verify(&headers("other=1", None), &token));

@@ -13,8 +13,8 @@ use crate::http::error::{AppError, FieldError};
 use crate::http::extract::parse_query;
 use crate::platform::i18n::{Locale, translate};
 use crate::search::facets::FacetCounts;
-use crate::search::{MAX_RESULT_WINDOW, SearchParams};
 use crate::search::service::SearchService;
+use crate::search::{MAX_RESULT_WINDOW, SearchParams};
 
 /// A page of results, read for display.
 pub struct Found {

@@ -13,6 +13,7 @@ mod auth_support;
 mod auth_tokens;
 mod auth_verification;
 mod blocklist;
+mod browser;
 mod cache;
 mod catalog_import;
 mod conventions;

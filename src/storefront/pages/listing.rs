@@ -75,7 +75,7 @@ fn content(listing: &Listing, title: &str, lang: Lang) -> Markup {
         article.listing {
             (photos(listing, title, lang))
             div {
-                h1 { (title) }
+                h1 dir="auto" { (title) }
                 @if lang == Lang::Ar && listing.title_ar.is_some() && listing.title != title {
                     p.meta lang="en" dir="ltr" { (listing.title) }
                 }

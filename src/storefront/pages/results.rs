@@ -121,9 +121,17 @@ fn filters(found: &Found, form: &FormQuery, lang: Lang, car_applied: bool) -> Ma
     let t = lang.texts();
     let selected = |key: &str| form.values(key).map(str::to_string).collect::<Vec<_>>();
     let sort = form.first("sort").unwrap_or("relevance");
+    let chosen = ["category", "make", "condition", "city", "price_min", "price_max", "in_stock", "verified"]
+        .iter()
+        .map(|key| form.values(key).count())
+        .sum::<usize>();
     html! {
-        details.panel.filters open {
-            summary { strong { (t.filters) } }
+        // Closed on phones, so the results come first; always shown on wide screens.
+        details.panel.filters {
+            summary {
+                strong { (t.filters) }
+                @if chosen > 0 { " (" (lang.count(chosen as u64)) ")" }
+            }
             form method="get" action=(lang.path("/search")) data-autosubmit {
                 @if let Some(q) = form.first("q") { input type="hidden" name="q" value=(q); }
                 @if form.has("all_cars") { input type="hidden" name="all_cars" value="1"; }
